@@ -1,0 +1,45 @@
+/**
+ * One error catalog with stable string codes and their HTTP status. Each dialect maps a code to
+ * its own envelope; nothing else decides a status.
+ */
+export const ERROR_CATALOG = {
+  auth_missing: 401,
+  auth_invalid: 401,
+  auth_not_yet_valid: 401,
+  auth_expired: 401,
+  forbidden: 403,
+  invalid_json: 400,
+  body_too_large: 400,
+  invalid_parameter: 400,
+  duplicate_external_task_id: 400,
+  route_not_found: 404,
+  model_not_found: 404,
+  task_not_found: 404,
+  key_not_found: 404,
+  internal_error: 500,
+  // Task failures (never an HTTP answer to the create; they end a task).
+  render_failed: 500,
+  storage_failed: 500,
+  upstream_failed: 502,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+/** An error a client may see: a stable code, a message naming the field and the rule. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly field: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { field?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = ERROR_CATALOG[code];
+    this.field = options.field;
+  }
+}
+
+export function isAppError(e: unknown): e is AppError {
+  return e instanceof AppError;
+}

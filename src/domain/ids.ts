@@ -1,0 +1,35 @@
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+
+const ALNUM = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+/** Random string over [0-9a-zA-Z] (or a smaller alphabet), from the CSPRNG without modulo bias. */
+export function randomChars(length: number, alphabet: string = ALNUM): string {
+  let out = '';
+  for (let i = 0; i < length; i++) out += alphabet[randomInt(alphabet.length)];
+  return out;
+}
+
+// 2024-01-01T00:00:00Z. With 21 random bits below the millisecond count, ids stay 18 digits
+// until about 2039 (10^17 / 2^21 ms ≈ 1.5 years after epoch is the first 18-digit value; the
+// last is 10^18 / 2^21 ms ≈ 15 years after).
+const KLING_EPOCH_MS = 1_704_067_200_000;
+
+/** Official Kling task id: an 18-digit numeric string, sortable by creation time (spec §1.4). */
+export function klingTaskId(now: number = Date.now()): string {
+  const id = BigInt(now - KLING_EPOCH_MS) * 2_097_152n + BigInt(randomInt(2_097_152));
+  return id.toString().padStart(18, '1');
+}
+
+/** new-api public task id: `task_` + 32 characters of [0-9a-zA-Z] (spec §3.2). */
+export function newApiTaskId(): string {
+  return `task_${randomChars(32)}`;
+}
+
+/** Internal task id: never shown to clients; time-ordered so inserts append to the index. */
+export function internalId(now: number = Date.now()): string {
+  return `${now.toString(36).padStart(9, '0')}${randomBytes(8).toString('hex')}`;
+}
+
+export function uuid(): string {
+  return randomUUID();
+}

@@ -1,0 +1,53 @@
+import type { VideoRequest } from './video-request.ts';
+
+/** The one status vocabulary inside Reelay; each dialect renders it in its own words. */
+export const TASK_STATUSES = ['queued', 'running', 'completed', 'failed', 'canceled'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const TERMINAL_STATUSES: readonly TaskStatus[] = ['completed', 'failed', 'canceled'];
+
+export function isTerminal(status: TaskStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/** Which Kling product a task was created through (it decides the list and query routes). */
+export const TASK_KINDS = ['text2video', 'image2video'] as const;
+export type TaskKind = (typeof TASK_KINDS)[number];
+
+/** One finished video kept in Reelay's storage. */
+export type TaskVideo = {
+  /** Stable id of this output inside the task (Kling `videos[].id`). */
+  id: string;
+  /** Storage key of the clean file. */
+  key: string;
+  /** Storage key of the watermarked copy, when one was asked for. */
+  watermarkKey?: string | undefined;
+  /** Seconds, as measured by ffprobe on the stored file. */
+  duration: number;
+};
+
+export type TaskResult = { videos: TaskVideo[] };
+
+export type TaskFailure = { code: string; message: string };
+
+export type Task = {
+  id: string;
+  publicId: string;
+  keyId: string;
+  dialect: string;
+  kind: TaskKind;
+  request: VideoRequest;
+  status: TaskStatus;
+  progress: number;
+  provider: string;
+  upstreamId: string | null;
+  attempts: number;
+  result: TaskResult | null;
+  failure: TaskFailure | null;
+  /** Credits the upstream reported for the task (Kling `final_unit_deduction`), when known. */
+  unitsCharged: number | null;
+  createdAt: number;
+  updatedAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+};

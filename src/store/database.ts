@@ -1,0 +1,57 @@
+/** Opens the one database: SQLite in the data dir by default, PostgreSQL for DATABASE_URL. */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.ts';
+
+export type DatabaseKind = 'sqlite' | 'postgres';
+
+export type Db = {
+  kysely: Kysely<Database>;
+  kind: DatabaseKind;
+  close(): Promise<void>;
+};
+
+export type OpenDatabaseOptions = {
+  /** postgres://... or null for SQLite. */
+  url: string | null;
+  /** Folder of the SQLite file (`reelay.db`). */
+  dataDir: string;
+  sqliteSynchronous?: 'FULL' | 'NORMAL';
+  /** PostgreSQL schema to use (tests isolate themselves this way). */
+  pgSchema?: string;
+  pgPoolSize?: number;
+};
+
+const PG_INT8 = 20;
+
+export function openDatabase(options: OpenDatabaseOptions): Db {
+  if (options.url) return openPostgres(options.url, options);
+  mkdirSync(options.dataDir, { recursive: true });
+  const file = new SqliteDatabase(path.join(options.dataDir, 'reelay.db'));
+  file.pragma('journal_mode = WAL');
+  file.pragma(`synchronous = ${options.sqliteSynchronous ?? 'FULL'}`);
+  // The CLI may write (keys) while the server runs; wait for the lock instead of failing.
+  file.pragma('busy_timeout = 5000');
+  file.pragma('foreign_keys = ON');
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+  return { kysely, kind: 'sqlite', close: () => kysely.destroy() };
+}
+
+function openPostgres(url: string, options: OpenDatabaseOptions): Db {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.pgPoolSize ?? 10,
+    // Epoch-ms columns are int8; pg returns those as strings unless told otherwise. Set per pool
+    // rather than globally so nothing else in the process changes behaviour.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === PG_INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+    ...(options.pgSchema ? { options: `-c search_path=${options.pgSchema}` } : {}),
+  });
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { kysely, kind: 'postgres', close: () => kysely.destroy() };
+}

@@ -1,0 +1,74 @@
+/**
+ * Numbered migrations, embedded in code so a built dist/ never reads files beside itself.
+ * Kysely's Migrator takes a lock (a row lock on PostgreSQL), so several instances may start at once.
+ */
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+
+const initial: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('tasks')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('public_id', 'text', (c) => c.notNull().unique())
+      .addColumn('key_id', 'text', (c) => c.notNull())
+      .addColumn('dialect', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('model', 'text', (c) => c.notNull())
+      .addColumn('request', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('progress', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('provider', 'text', (c) => c.notNull())
+      .addColumn('upstream_id', 'text')
+      .addColumn('external_task_id', 'text')
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('due_at', 'bigint')
+      .addColumn('lease_token', 'text')
+      .addColumn('result', 'text')
+      .addColumn('error_code', 'text')
+      .addColumn('error_message', 'text')
+      .addColumn('units_charged', 'double precision')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addColumn('started_at', 'bigint')
+      .addColumn('finished_at', 'bigint')
+      .addCheckConstraint('tasks_status_check', sql`status in ('queued', 'running', 'completed', 'failed', 'canceled')`)
+      .execute();
+    // Only active tasks are in this index, so the claim query never reads finished ones.
+    await db.schema.createIndex('tasks_due').on('tasks').column('due_at').where(sql.ref('due_at'), 'is not', null).execute();
+    await db.schema
+      .createIndex('tasks_external_id')
+      .on('tasks')
+      .columns(['key_id', 'external_task_id'])
+      .unique()
+      .where(sql.ref('external_task_id'), 'is not', null)
+      .execute();
+    await db.schema.createIndex('tasks_owner_list').on('tasks').columns(['key_id', 'kind', 'created_at']).execute();
+
+    await db.schema
+      .createTable('api_keys')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('key_hash', 'text', (c) => c.notNull().unique())
+      .addColumn('key_prefix', 'text', (c) => c.notNull())
+      .addColumn('access_key', 'text', (c) => c.notNull().unique())
+      .addColumn('secret_enc', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('revoked_at', 'bigint')
+      .execute();
+  },
+};
+
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001-initial': initial,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+
+/** Brings the schema up to date; throws with the failing migration's error. */
+export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}

@@ -1,0 +1,51 @@
+/** Kysely table types: one interface for SQLite and PostgreSQL. Times are epoch milliseconds. */
+
+
+export type TasksTable = {
+  id: string;
+  public_id: string;
+  key_id: string;
+  dialect: string;
+  kind: string;
+  model: string;
+  /** JSON of the VideoRequest. */
+  request: string;
+  status: string;
+  progress: number;
+  provider: string;
+  upstream_id: string | null;
+  external_task_id: string | null;
+  attempts: number;
+  /** When a worker should next look at the task; null once it is terminal. */
+  due_at: number | null;
+  /** The lease holder's token; guards every worker write against a lease lost meanwhile. */
+  lease_token: string | null;
+  /** JSON of the TaskResult. */
+  result: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  units_charged: number | null;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+};
+
+export type ApiKeysTable = {
+  id: string;
+  name: string;
+  /** sha256 of the bearer key, hex. */
+  key_hash: string;
+  /** First characters of the key, to tell keys apart in lists without revealing them. */
+  key_prefix: string;
+  access_key: string;
+  /** AES-256-GCM ciphertext of the secret key (needed in clear to verify HS256 JWTs). */
+  secret_enc: string;
+  created_at: number;
+  revoked_at: number | null;
+};
+
+export type Database = {
+  tasks: TasksTable;
+  api_keys: ApiKeysTable;
+};

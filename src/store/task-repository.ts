@@ -1,0 +1,193 @@
+/**
+ * Every read and write of the tasks table. State changes are `UPDATE ... WHERE status = <expected>
+ * AND lease_token = <mine>`, so an illegal or stale transition changes 0 rows and reports false.
+ */
+import { sql, type Kysely, type Updateable } from 'kysely';
+import { AppError } from '../domain/errors.ts';
+import type { Task, TaskFailure, TaskKind, TaskResult, TaskStatus } from '../domain/task.ts';
+import type { VideoRequest } from '../domain/video-request.ts';
+import type { DatabaseKind } from './database.ts';
+import type { Database, TasksTable } from './schema.ts';
+import { rowToTask } from './task-rows.ts';
+import { isUniqueViolation } from './unique-violation.ts';
+
+export type NewTask = {
+  id: string;
+  publicId: string;
+  keyId: string;
+  dialect: string;
+  kind: TaskKind;
+  request: VideoRequest;
+  provider: string;
+  now: number;
+};
+
+export type TaskRepository = ReturnType<typeof createTaskRepository>;
+
+export function createTaskRepository(db: Kysely<Database>, kind: DatabaseKind) {
+  const byId = (id: string) => db.selectFrom('tasks').selectAll().where('id', '=', id);
+
+  return {
+    /** Persists a queued task, due at once. */
+    async insert(t: NewTask): Promise<Task> {
+      try {
+        const row = await db
+          .insertInto('tasks')
+          .values({
+            id: t.id,
+            public_id: t.publicId,
+            key_id: t.keyId,
+            dialect: t.dialect,
+            kind: t.kind,
+            model: t.request.model,
+            request: JSON.stringify(t.request),
+            status: 'queued',
+            progress: 0,
+            provider: t.provider,
+            upstream_id: null,
+            external_task_id: t.request.externalTaskId,
+            attempts: 0,
+            due_at: t.now,
+            lease_token: null,
+            result: null,
+            error_code: null,
+            error_message: null,
+            units_charged: null,
+            created_at: t.now,
+            updated_at: t.now,
+            started_at: null,
+            finished_at: null,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return rowToTask(row);
+      } catch (e) {
+        if (isUniqueViolation(e) && t.request.externalTaskId !== null) {
+          throw new AppError(
+            'duplicate_external_task_id',
+            `external_task_id ${JSON.stringify(t.request.externalTaskId)} is already used by another task of this key`,
+            { field: 'external_task_id', cause: e },
+          );
+        }
+        throw e;
+      }
+    },
+
+    async get(id: string): Promise<Task | null> {
+      const row = await byId(id).executeTakeFirst();
+      return row ? rowToTask(row) : null;
+    },
+
+    /** A key's task by its public id or by the key's own external_task_id. */
+    async findOwned(keyId: string, idOrExternal: string, taskKind?: TaskKind): Promise<Task | null> {
+      let q = db
+        .selectFrom('tasks')
+        .selectAll()
+        .where('key_id', '=', keyId)
+        .where((eb) => eb.or([eb('public_id', '=', idOrExternal), eb('external_task_id', '=', idOrExternal)]));
+      if (taskKind) q = q.where('kind', '=', taskKind);
+      // A public id wins over another task's identical external id.
+      const rows = await q.limit(2).execute();
+      const row = rows.find((r) => r.public_id === idOrExternal) ?? rows[0];
+      return row ? rowToTask(row) : null;
+    },
+
+    /** A key's tasks of one kind, newest first. */
+    async listOwned(keyId: string, taskKind: TaskKind, offset: number, limit: number): Promise<Task[]> {
+      const rows = await db
+        .selectFrom('tasks')
+        .selectAll()
+        .where('key_id', '=', keyId)
+        .where('kind', '=', taskKind)
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .offset(offset)
+        .limit(limit)
+        .execute();
+      return rows.map(rowToTask);
+    },
+
+    /**
+     * Leases up to `limit` due tasks to `token` until `now + leaseMs`. The lease is the new due
+     * time: a worker that dies simply lets it pass and the task is due again.
+     */
+    async claimDue(now: number, limit: number, leaseMs: number, token: string): Promise<Task[]> {
+      let due = db.selectFrom('tasks').select('id').where('due_at', '<=', now).orderBy('due_at').limit(limit);
+      if (kind === 'postgres') due = due.forUpdate().skipLocked();
+      const rows = await db
+        .updateTable('tasks')
+        .set({ lease_token: token, due_at: now + leaseMs, attempts: sql`attempts + 1`, updated_at: now })
+        .where('id', 'in', due)
+        .where('due_at', 'is not', null)
+        .returningAll()
+        .execute();
+      return rows.map(rowToTask);
+    },
+
+    async renewLease(id: string, token: string, until: number): Promise<boolean> {
+      const r = await db
+        .updateTable('tasks')
+        .set({ due_at: until })
+        .where('id', '=', id)
+        .where('lease_token', '=', token)
+        .where('due_at', 'is not', null)
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
+    },
+
+    /** queued -> running. */
+    async start(id: string, token: string, now: number): Promise<boolean> {
+      return transition(id, token, 'queued', { status: 'running', started_at: now, updated_at: now });
+    },
+
+    async setProgress(id: string, token: string, progress: number, now: number): Promise<boolean> {
+      return transition(id, token, 'running', { progress, updated_at: now });
+    },
+
+    /** Gives the lease back and asks to be looked at again at `dueAt` (a clean hand-back). */
+    async defer(id: string, token: string, status: TaskStatus, dueAt: number, now: number): Promise<boolean> {
+      return transition(id, token, status, { due_at: dueAt, lease_token: null, attempts: 0, updated_at: now });
+    },
+
+    /** running -> completed, with the stored outputs. */
+    async complete(id: string, token: string, result: TaskResult, unitsCharged: number | null, now: number): Promise<boolean> {
+      return transition(id, token, 'running', {
+        status: 'completed',
+        progress: 100,
+        result: JSON.stringify(result),
+        units_charged: unitsCharged,
+        ...terminal(now),
+      });
+    },
+
+    /** queued | running -> failed. */
+    async fail(id: string, token: string, from: TaskStatus, failure: TaskFailure, now: number): Promise<boolean> {
+      return transition(id, token, from, {
+        status: 'failed',
+        error_code: failure.code,
+        error_message: failure.message,
+        ...terminal(now),
+      });
+    },
+  };
+
+  function terminal(now: number) {
+    return { due_at: null, lease_token: null, updated_at: now, finished_at: now };
+  }
+
+  async function transition(
+    id: string,
+    token: string,
+    from: TaskStatus,
+    set: Updateable<TasksTable>,
+  ): Promise<boolean> {
+    const r = await db
+      .updateTable('tasks')
+      .set(set)
+      .where('id', '=', id)
+      .where('status', '=', from)
+      .where('lease_token', '=', token)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+}
