@@ -74,6 +74,8 @@ export type Config = Readonly<{
   /** From REELAY_SECRET; null = read or create `secret.key` in the data dir. */
   secret: string | null;
   publicUrl: string;
+  /** True when REELAY_PUBLIC_URL was set (links then never follow the bound address). */
+  publicUrlExplicit: boolean;
   ffmpegPath: string | null;
   ffprobePath: string | null;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -128,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     masterKey: e.REELAY_MASTER_KEY ?? null,
     secret: e.REELAY_SECRET ?? null,
     publicUrl: (e.REELAY_PUBLIC_URL ?? `http://${hostForUrl}:${e.PORT}`).replace(/\/+$/, ''),
+    publicUrlExplicit: e.REELAY_PUBLIC_URL !== undefined,
     ffmpegPath: e.FFMPEG_PATH ?? null,
     ffprobePath: e.FFPROBE_PATH ?? null,
     logLevel: e.LOG_LEVEL,

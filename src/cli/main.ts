@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+/** `reelay`: thin argv parsing; every command body lives in commands/. */
+import { Command } from '@commander-js/extra-typings';
+import { registerGenerate } from './commands/generate.ts';
+import { registerKeys } from './commands/keys.ts';
+import { registerServe } from './commands/serve.ts';
+
+const program = new Command()
+  .name('reelay')
+  .description('Self-hosted gateway for Kling v3 video generation')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+registerServe(program);
+registerGenerate(program);
+registerKeys(program);
+
+await program.parseAsync(process.argv);

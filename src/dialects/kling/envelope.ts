@@ -1,0 +1,33 @@
+/** The official Kling envelope `{code, message, request_id, data}` and its error table (spec §1.8). */
+import type { AppError, ErrorCode } from '../../domain/errors.ts';
+
+/** Kling's numeric service code for each Reelay error code. */
+export const KLING_CODES: Record<ErrorCode, number> = {
+  auth_missing: 1001,
+  auth_invalid: 1002,
+  auth_not_yet_valid: 1003,
+  auth_expired: 1004,
+  forbidden: 1103,
+  invalid_json: 1200,
+  body_too_large: 1200,
+  invalid_parameter: 1201,
+  duplicate_external_task_id: 1201,
+  route_not_found: 1202,
+  model_not_found: 1203,
+  task_not_found: 1203,
+  key_not_found: 1203,
+  internal_error: 5000,
+  render_failed: 5000,
+  storage_failed: 5000,
+  upstream_failed: 5000,
+};
+
+export type KlingEnvelope<T> = { code: number; message: string; request_id: string; data: T; task_id?: string };
+
+export function klingSuccess<T>(data: T, requestId: string): KlingEnvelope<T> {
+  return { code: 0, message: 'SUCCEED', request_id: requestId, data };
+}
+
+export function klingError(error: AppError, requestId: string): { status: number; body: { code: number; message: string; request_id: string } } {
+  return { status: error.status, body: { code: KLING_CODES[error.code], message: error.message, request_id: requestId } };
+}

@@ -1,0 +1,57 @@
+/** The whole HTTP surface, assembled from its route groups. */
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import type { Logger } from 'pino';
+import type { Kysely } from 'kysely';
+import type { TaskCreator } from '../engine/create-task.ts';
+import type { LinkSigner } from '../media/signed-links.ts';
+import type { Storage } from '../media/storage.ts';
+import type { ApiKeyStore } from '../store/api-keys.ts';
+import type { Database } from '../store/schema.ts';
+import type { TaskRepository } from '../store/task-repository.ts';
+import type { AppEnv } from './app-env.ts';
+import { createAuthenticator } from './authenticate.ts';
+import { createAdminRoutes } from './routes/admin-routes.ts';
+import { createHealthRoutes } from './routes/health-routes.ts';
+import { createKlingRoutes } from './routes/kling-routes.ts';
+import { createMediaRoutes } from './routes/media-routes.ts';
+
+export type AppDeps = {
+  db: Kysely<Database>;
+  tasks: TaskRepository;
+  keys: ApiKeyStore;
+  createTask: TaskCreator;
+  storage: Storage;
+  links: LinkSigner;
+  masterKey: string;
+  models: readonly string[];
+  log: Logger;
+};
+
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const authenticate = createAuthenticator({ keys: deps.keys, masterKey: deps.masterKey });
+  const mediaUrl = (key: string) => deps.links.url(key);
+  const kling = { authenticate, createTask: deps.createTask, tasks: deps.tasks, models: deps.models, mediaUrl, log: deps.log };
+
+  app.use('*', async (c, next) => {
+    const requestId = randomUUID();
+    c.set('requestId', requestId);
+    const started = performance.now();
+    await next();
+    // Never the headers: they carry keys.
+    deps.log.debug({ requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
+  });
+
+  app.route('/', createHealthRoutes({ db: deps.db }));
+  app.route('/admin', createAdminRoutes({ authenticate, keys: deps.keys, log: deps.log }));
+  app.route('/media', createMediaRoutes({ storage: deps.storage, links: deps.links }));
+  app.route('/v1', createKlingRoutes(kling, 'kling'));
+  app.route('/kling/v1', createKlingRoutes(kling, 'newapi'));
+  app.notFound((c) => c.json({ error: { code: 'route_not_found', message: `${c.req.method} ${c.req.path} is not a Reelay route` } }, 404));
+  app.onError((e, c) => {
+    deps.log.error({ err: e, requestId: c.get('requestId') }, 'unhandled error');
+    return c.json({ error: { code: 'internal_error', message: 'internal error' } }, 500);
+  });
+  return app;
+}

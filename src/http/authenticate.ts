@@ -1,0 +1,56 @@
+/**
+ * `Authorization: Bearer <key>` or, for drop-in use of Kling SDKs, `Bearer <JWT>` signed HS256
+ * with the key's secret key, `iss` = its access key (spec §1.2). Distinct codes for empty,
+ * invalid, not-yet-valid and expired credentials, as the official API answers.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
+import { AppError } from '../domain/errors.ts';
+import type { ApiKeyStore } from '../store/api-keys.ts';
+import type { Owner } from './app-env.ts';
+
+export type Authenticator = (authorization: string | undefined) => Promise<Owner>;
+
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function createAuthenticator(deps: { keys: ApiKeyStore; masterKey: string }): Authenticator {
+  async function verifyJwt(token: string): Promise<Owner> {
+    let issuer: unknown;
+    try {
+      issuer = decodeJwt(token).iss;
+    } catch {
+      throw new AppError('auth_invalid', 'Authorization is invalid: the token is not a valid JWT');
+    }
+    const key = typeof issuer === 'string' ? await deps.keys.findByAccessKey(issuer) : null;
+    if (!key) throw new AppError('auth_invalid', 'Authorization is invalid: unknown access key (iss)');
+    try {
+      await jwtVerify(token, new TextEncoder().encode(key.secretKey), { algorithms: ['HS256'], requiredClaims: ['exp'] });
+    } catch (e) {
+      if (e instanceof joseErrors.JWTExpired) throw new AppError('auth_expired', 'Authorization has expired (exp)');
+      if (e instanceof joseErrors.JWTClaimValidationFailed && e.claim === 'nbf') {
+        throw new AppError('auth_not_yet_valid', 'Authorization is not yet valid (nbf)');
+      }
+      throw new AppError('auth_invalid', `Authorization is invalid: ${(e as Error).message}`);
+    }
+    return { keyId: key.id, isMaster: false };
+  }
+
+  return async (authorization) => {
+    const header = authorization?.trim() ?? '';
+    if (header === '') throw new AppError('auth_missing', 'Authorization is empty');
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match?.[1]) throw new AppError('auth_invalid', 'Authorization is invalid: expected "Bearer <key>"');
+    const credential = match[1];
+    if (sameSecret(credential, deps.masterKey)) return { keyId: 'master', isMaster: true };
+    if (JWT_SHAPE.test(credential)) return verifyJwt(credential);
+    const key = await deps.keys.findByKey(credential);
+    if (!key) throw new AppError('auth_invalid', 'Authorization is invalid: unknown or revoked key');
+    return { keyId: key.id, isMaster: false };
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * The official Kling legacy routes (spec §1.3-§1.8): create, query by task id or external id,
+ * and the caller's own list. Mounted at `/v1` (official ids) and at `/kling/v1` (the new-api
+ * passthrough of seed 001: `task_` + 32 ids, also echoed as a top-level `task_id`).
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { AppError } from '../../domain/errors.ts';
+import { klingTaskId, newApiTaskId } from '../../domain/ids.ts';
+import type { Task, TaskKind } from '../../domain/task.ts';
+import { klingError, klingSuccess } from '../../dialects/kling/envelope.ts';
+import { parseKlingCreate } from '../../dialects/kling/parse-create.ts';
+import { renderKlingTask } from '../../dialects/kling/render-task.ts';
+import type { TaskCreator } from '../../engine/create-task.ts';
+import type { TaskRepository } from '../../store/task-repository.ts';
+import type { AppEnv } from '../app-env.ts';
+import { MAX_BODY_BYTES, readJsonBody } from '../read-json.ts';
+import { toAppError } from '../to-app-error.ts';
+import type { Logger } from 'pino';
+import type { Authenticator } from '../authenticate.ts';
+
+export type KlingFlavor = 'kling' | 'newapi';
+
+export type KlingRoutesDeps = {
+  authenticate: Authenticator;
+  createTask: TaskCreator;
+  tasks: TaskRepository;
+  models: readonly string[];
+  mediaUrl: (key: string) => string;
+  log: Logger;
+};
+
+const KINDS: readonly TaskKind[] = ['text2video', 'image2video'];
+
+function pageParam(value: string | undefined, name: string, fallback: number, max: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = /^\d{1,6}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 1 && n <= max)) {
+    throw new AppError('invalid_parameter', `${name} must be an integer between 1 and ${max}`, { field: name });
+  }
+  return n;
+}
+
+export function createKlingRoutes(deps: KlingRoutesDeps, flavor: KlingFlavor): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const mintId = flavor === 'newapi' ? newApiTaskId : () => klingTaskId();
+
+  const respond = (task: Task, requestId: string) => {
+    const body = klingSuccess(renderKlingTask(task, deps.mediaUrl), requestId);
+    return flavor === 'newapi' ? { ...body, task_id: task.publicId } : body;
+  };
+
+  app.use('*', async (c, next) => {
+    c.set('owner', await deps.authenticate(c.req.header('authorization')));
+    await next();
+  });
+
+  for (const kind of KINDS) {
+    app.post(
+      `/videos/${kind}`,
+      bodyLimit({
+        maxSize: MAX_BODY_BYTES,
+        onError: () => {
+          throw new AppError('body_too_large', `request body must be at most ${MAX_BODY_BYTES} bytes (1 MiB)`);
+        },
+      }),
+      async (c) => {
+        const request = parseKlingCreate(await readJsonBody(c), { models: deps.models, kind });
+        const task = await deps.createTask({ keyId: c.get('owner').keyId, dialect: flavor, kind, publicId: mintId(), request });
+        return c.json(respond(task, c.get('requestId')));
+      },
+    );
+
+    app.get(`/videos/${kind}/:id`, async (c) => {
+      const task = await deps.tasks.findOwned(c.get('owner').keyId, c.req.param('id'), kind);
+      if (!task) throw new AppError('task_not_found', `task ${c.req.param('id')} does not exist`, { field: 'task_id' });
+      return c.json(respond(task, c.get('requestId')));
+    });
+
+    app.get(`/videos/${kind}`, async (c) => {
+      const pageNum = pageParam(c.req.query('pageNum'), 'pageNum', 1, 1000);
+      const pageSize = pageParam(c.req.query('pageSize'), 'pageSize', 30, 500);
+      const tasks = await deps.tasks.listOwned(c.get('owner').keyId, kind, (pageNum - 1) * pageSize, pageSize);
+      return c.json(klingSuccess(tasks.map((t) => renderKlingTask(t, deps.mediaUrl)), c.get('requestId')));
+    });
+  }
+
+  app.notFound((c) => {
+    const { status, body } = klingError(new AppError('route_not_found', `${c.req.method} ${c.req.path} is not a Kling API route`), c.get('requestId'));
+    return c.json(body, status as 404);
+  });
+  app.onError((e, c) => {
+    const { status, body } = klingError(toAppError(e, deps.log, c.get('requestId')), c.get('requestId'));
+    return c.json(body, status as 400);
+  });
+  return app;
+}

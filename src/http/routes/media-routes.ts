@@ -1,0 +1,58 @@
+/**
+ * `/media/<key>?exp=&sig=`: Reelay's signed, expiring links to stored videos. An altered or
+ * expired link gets 403 before storage is touched; `Range` gets 206 (players seek with it).
+ */
+import { Readable } from 'node:stream';
+import { Hono, type Context } from 'hono';
+import parseRange from 'range-parser';
+import type { LinkSigner } from '../../media/signed-links.ts';
+import type { Storage } from '../../media/storage.ts';
+import type { AppEnv } from '../app-env.ts';
+
+function mediaError(c: Context, status: 403 | 404 | 416, message: string) {
+  return c.json({ error: { code: status === 403 ? 'link_invalid' : status === 404 ? 'media_not_found' : 'range_not_satisfiable', message } }, status);
+}
+
+export function createMediaRoutes(deps: { storage: Storage; links: LinkSigner }): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.on(['GET', 'HEAD'], '/*', async (c) => {
+    let key: string;
+    try {
+      key = decodeURIComponent(c.req.path.replace(/^\/media\//, ''));
+    } catch {
+      return mediaError(c, 403, 'the link is invalid');
+    }
+    const verdict = deps.links.verify(key, c.req.query('exp'), c.req.query('sig'));
+    if (verdict === 'invalid') return mediaError(c, 403, 'the link is invalid or was altered');
+    if (verdict === 'expired') return mediaError(c, 403, 'the link has expired; fetch the task again for a fresh one');
+    const object = await deps.storage.stat(key);
+    if (!object) return mediaError(c, 404, 'the media no longer exists');
+
+    const headers: Record<string, string> = {
+      'content-type': key.endsWith('.mp4') ? 'video/mp4' : 'application/octet-stream',
+      'accept-ranges': 'bytes',
+      'cache-control': 'private, max-age=3600',
+    };
+    const rangeHeader = c.req.header('range');
+    let range: { start: number; end: number } | undefined;
+    if (rangeHeader) {
+      const parsed = parseRange(object.size, rangeHeader, { combine: true });
+      if (parsed === -1) {
+        headers['content-range'] = `bytes */${object.size}`;
+        return c.body(null, 416, headers);
+      }
+      // Malformed or multi-range: answer the whole file, as RFC 9110 allows.
+      if (parsed !== -2 && parsed.type === 'bytes' && parsed.length === 1 && parsed[0]) range = parsed[0];
+    }
+    const length = range ? range.end - range.start + 1 : object.size;
+    headers['content-length'] = String(length);
+    if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${object.size}`;
+    const status = range ? 206 : 200;
+    if (c.req.method === 'HEAD') return c.body(null, status, headers);
+    const body = Readable.toWeb(deps.storage.read(key, range)) as ReadableStream<Uint8Array>;
+    return c.body(body, status, headers);
+  });
+
+  return app;
+}

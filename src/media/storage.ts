@@ -1,0 +1,21 @@
+/** Object storage for finished media. Disk now; an S3 back end implements the same type later. */
+import type { Readable } from 'node:stream';
+
+export type StoredObject = { size: number };
+
+export type ByteRange = { start: number; end: number };
+
+export type Storage = {
+  /** Copies a local file in under `key` (atomically: readers never see half a file). */
+  putFile(key: string, sourcePath: string): Promise<StoredObject>;
+  /** Size of the object, or null when there is none. */
+  stat(key: string): Promise<StoredObject | null>;
+  /** The whole object, or the inclusive byte range. */
+  read(key: string, range?: ByteRange): Readable;
+  delete(key: string): Promise<void>;
+};
+
+/** Keys are slash-separated segments of [A-Za-z0-9._-], none of them `.` or `..`. */
+export function isValidKey(key: string): boolean {
+  return key.length > 0 && key.length <= 512 && key.split('/').every((s) => /^[A-Za-z0-9._-]+$/.test(s) && s !== '.' && s !== '..');
+}

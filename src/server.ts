@@ -1,0 +1,98 @@
+/** Wires every room once and starts the HTTP server and the worker. `main` of the process. */
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import pino, { type Logger } from 'pino';
+import type { Config } from './config.ts';
+import { createTaskCreator } from './engine/create-task.ts';
+import { createWakeup } from './engine/wakeup.ts';
+import { createWorker, type Worker } from './engine/worker.ts';
+import { createApp } from './http/app.ts';
+import { createDiskStorage } from './media/disk-storage.ts';
+import { resolveFfmpegBinaries, type FfmpegBinaries } from './media/ffmpeg-binaries.ts';
+import { probeVideo } from './media/probe-video.ts';
+import { createLinkSigner } from './media/signed-links.ts';
+import { createPreviewProvider } from './providers/preview/preview-provider.ts';
+import type { Provider } from './providers/provider.ts';
+import { loadServerSecrets, type ServerSecrets } from './secrets.ts';
+import { createApiKeyStore } from './store/api-keys.ts';
+import { openDatabase, type Db } from './store/database.ts';
+import { migrateToLatest } from './store/migrations.ts';
+import { createTaskRepository } from './store/task-repository.ts';
+
+export type RunningServer = {
+  url: string;
+  secrets: ServerSecrets;
+  ffmpeg: FfmpegBinaries;
+  db: Db;
+  worker: Worker;
+  /** Drains HTTP, hands running tasks back, closes the database. */
+  close(): Promise<void>;
+};
+
+/** Redacts every place a secret could appear in a log line. */
+export function createLogger(level: Config['logLevel']): Logger {
+  return pino({
+    level,
+    redact: ['req.headers.authorization', 'headers.authorization', '*.key', '*.secret_key', '*.secretKey', '*.masterKey'],
+  });
+}
+
+export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+  const secrets = loadServerSecrets(config);
+  const db = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.file.sqlite.synchronous });
+  await migrateToLatest(db.kysely as never);
+  const now = () => Date.now();
+  const tasks = createTaskRepository(db.kysely, db.kind);
+  const keys = createApiKeyStore(db.kysely, secrets.encryptionKey);
+  const storage = createDiskStorage(path.join(config.dataDir, 'media'));
+  let publicUrl = config.publicUrl;
+  const links = createLinkSigner({ secret: secrets.linkKey, baseUrl: () => publicUrl, ttlSeconds: config.file.media.linkTtlSeconds });
+  const ffmpeg = resolveFfmpegBinaries({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
+  const providers = new Map<string, Provider>([['preview', createPreviewProvider({ ffmpeg: ffmpeg.ffmpeg })]]);
+  const wakeup = createWakeup();
+  const { worker: w } = config.file;
+  const worker = createWorker(
+    {
+      tasks,
+      storage,
+      providers,
+      wakeup,
+      log,
+      now,
+      probe: (file, signal) => probeVideo(ffmpeg.ffprobe, file, signal),
+      workRoot: path.join(config.dataDir, 'tmp'),
+    },
+    { concurrency: w.concurrency, leaseMs: w.leaseSeconds * 1000, pollMs: w.pollMilliseconds, maxAttempts: w.maxAttempts },
+  );
+  const createTask = createTaskCreator({ tasks, wakeup, providerFor: () => 'preview', now });
+  const app = createApp({ db: db.kysely, tasks, keys, createTask, storage, links, masterKey: secrets.masterKey, models: config.file.models, log });
+
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
+    s.once('error', reject);
+  });
+  server.on('error', (e: Error) => log.error({ err: e }, 'http server error'));
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  // With PORT=0 the real port is known only now; links follow it unless REELAY_PUBLIC_URL is set.
+  if (config.port === 0 && !config.publicUrlExplicit) publicUrl = url;
+  worker.start();
+  log.info({ url, database: db.kind, ffmpeg: ffmpeg.source, dataDir: config.dataDir }, 'reelay is serving');
+
+  return {
+    url,
+    secrets,
+    ffmpeg,
+    db,
+    worker,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      if ('closeIdleConnections' in server) server.closeIdleConnections();
+      await worker.stop();
+      await closed;
+      await db.close();
+    },
+  };
+}

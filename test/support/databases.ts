@@ -1,0 +1,65 @@
+/**
+ * The store suite runs on every backend there is: always a real SQLite file, and the machine's
+ * PostgreSQL when REELAY_TEST_DATABASE_URL is set (CI sets it). Each PostgreSQL test database is
+ * a fresh schema, dropped afterwards.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { openDatabase, type Db } from '../../src/store/database.ts';
+import { migrateToLatest } from '../../src/store/migrations.ts';
+
+export type Backend = { name: 'sqlite' | 'postgres'; open(): Promise<{ db: Db; cleanup(): Promise<void> }> };
+
+export const postgresUrl: string | undefined = process.env.REELAY_TEST_DATABASE_URL || undefined;
+
+if (!postgresUrl) {
+  console.warn('[reelay tests] REELAY_TEST_DATABASE_URL is not set: PostgreSQL store tests are SKIPPED (SQLite runs).');
+}
+
+export function tempDir(prefix = 'reelay-test-'): { dir: string; remove(): void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const sqlite: Backend = {
+  name: 'sqlite',
+  async open() {
+    const tmp = tempDir();
+    const db = openDatabase({ url: null, dataDir: tmp.dir });
+    await migrateToLatest(db.kysely as never);
+    return { db, cleanup: async () => { await db.close(); tmp.remove(); } };
+  },
+};
+
+/** A fresh schema in the test database, with the pool's search_path pointing at it. */
+export async function createPgSchema(url: string): Promise<{ schema: string; drop(): Promise<void> }> {
+  const schema = `t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  return {
+    schema,
+    async drop() {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query(`drop schema if exists ${schema} cascade`);
+      await c.end();
+    },
+  };
+}
+
+const postgres: Backend = {
+  name: 'postgres',
+  async open() {
+    const url = postgresUrl as string;
+    const { schema, drop } = await createPgSchema(url);
+    const db = openDatabase({ url, dataDir: '', pgSchema: schema });
+    await migrateToLatest(db.kysely as never);
+    return { db, cleanup: async () => { await db.close(); await drop(); } };
+  },
+};
+
+export const backends: Backend[] = postgresUrl ? [sqlite, postgres] : [sqlite];
