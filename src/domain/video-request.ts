@@ -1,4 +1,5 @@
 /** The normalized request every dialect maps to, and every rule of the spec, checked once. */
+import type { TaskKind } from './task.ts';
 
 export const TIERS = ['std', 'pro', '4k'] as const;
 export type Tier = (typeof TIERS)[number];
@@ -48,6 +49,10 @@ export type VideoRequest = {
   watermark: boolean;
   callbackUrl: string | null;
   externalTaskId: string | null;
+  /** Image-to-video start image: an http(s) URL or raw base64, as the client gave it. */
+  firstFrame: string | null;
+  /** Image-to-video end image (Kling `image_tail`). */
+  lastFrame: string | null;
 };
 
 /** A broken rule: `field` is the domain field path, `rule` reads after the field's wire name. */
@@ -59,8 +64,12 @@ function isWholeNumberIn(value: number, min: number, max: number): boolean {
   return Number.isInteger(value) && value >= min && value <= max;
 }
 
-/** Checks every cross-field rule of spec §1.3; returns the first violation, or null. */
-export function checkVideoRequest(req: VideoRequest): RuleViolation | null {
+/**
+ * Checks every cross-field rule of spec §1.3 and §1.10; returns the first violation, or null.
+ * `kind` is the product the request came through; without it the frame-presence rules are skipped
+ * (the request alone cannot tell an image-to-video request that lost its images).
+ */
+export function checkVideoRequest(req: VideoRequest, options: { kind?: TaskKind } = {}): RuleViolation | null {
   const { promptChars, shotPromptChars, maxShots, minDuration, maxDuration } = LIMITS;
   if (!isWholeNumberIn(req.duration, minDuration, maxDuration)) {
     return { field: 'duration', rule: `must be an integer between ${minDuration} and ${maxDuration}` };
@@ -82,6 +91,8 @@ export function checkVideoRequest(req: VideoRequest): RuleViolation | null {
   if (req.cfgScale !== null && !(req.cfgScale >= 0 && req.cfgScale <= 1)) {
     return { field: 'cfgScale', rule: 'must be a number between 0 and 1' };
   }
+  const frameViolation = checkFrames(req, options.kind);
+  if (frameViolation) return frameViolation;
   if (req.cameraControl) {
     const cameraViolation = checkCameraControl(req.cameraControl);
     if (cameraViolation) return cameraViolation;
@@ -127,14 +138,32 @@ function checkVoices(req: VideoRequest): RuleViolation | null {
   if (req.voiceIds.length > 0 && !req.sound) {
     return { field: 'voiceIds', rule: 'requires sound to be on' };
   }
-  const texts = [req.prompt, ...req.shots.map((s) => s.prompt)];
-  for (const text of texts) {
+  const texts = [{ field: 'prompt', text: req.prompt }, ...req.shots.map((s, i) => ({ field: `shots[${i}].prompt`, text: s.prompt }))];
+  for (const { field, text } of texts) {
     for (const match of text.matchAll(VOICE_REF)) {
       const n = Number(match[1]);
       if (n < 1 || n > req.voiceIds.length) {
-        return { field: 'prompt', rule: `references <<<voice_${n}>>> but only ${req.voiceIds.length} voice(s) are listed` };
+        return { field, rule: `references <<<voice_${n}>>> but only ${req.voiceIds.length} voice(s) are listed` };
       }
     }
+  }
+  return null;
+}
+
+function checkFrames(req: VideoRequest, kind: TaskKind | undefined): RuleViolation | null {
+  if (kind === 'text2video' && (req.firstFrame !== null || req.lastFrame !== null)) {
+    return { field: req.firstFrame !== null ? 'firstFrame' : 'lastFrame', rule: 'is not supported for text-to-video' };
+  }
+  if (kind === 'image2video' && req.firstFrame === null && req.lastFrame === null) {
+    return { field: 'firstFrame', rule: 'is required for image-to-video unless a last frame is given' };
+  }
+  // Kling's "first/last frame video generation is not supported" with multi_shot (seed 001) names
+  // the start+end-frame mode; §1.10 lists multi_shot among image2video fields, so a first frame stays.
+  if (req.lastFrame !== null && req.multiShot !== null) {
+    return { field: 'lastFrame', rule: 'is not supported with multi-shot' };
+  }
+  if (req.lastFrame !== null && req.cameraControl !== null) {
+    return { field: 'cameraControl', rule: 'cannot be combined with a last frame' };
   }
   return null;
 }

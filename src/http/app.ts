@@ -13,7 +13,7 @@ import type { AppEnv } from './app-env.ts';
 import { createAuthenticator } from './authenticate.ts';
 import { createAdminRoutes } from './routes/admin-routes.ts';
 import { createHealthRoutes } from './routes/health-routes.ts';
-import { createKlingRoutes } from './routes/kling-routes.ts';
+import { createKlingRoutes, klingRouteNotFound } from './routes/kling-routes.ts';
 import { createMediaRoutes } from './routes/media-routes.ts';
 
 export type AppDeps = {
@@ -48,6 +48,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/media', createMediaRoutes({ storage: deps.storage, links: deps.links }));
   app.route('/v1', createKlingRoutes(kling, 'kling'));
   app.route('/kling/v1', createKlingRoutes(kling, 'newapi'));
+  app.route('/v1', klingRouteNotFound());
+  app.route('/kling/v1', klingRouteNotFound());
   app.notFound((c) => c.json({ error: { code: 'route_not_found', message: `${c.req.method} ${c.req.path} is not a Reelay route` } }, 404));
   app.onError((e, c) => {
     deps.log.error({ err: e, requestId: c.get('requestId') }, 'unhandled error');

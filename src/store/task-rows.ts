@@ -29,6 +29,8 @@ export const videoRequestSchema = z.object({
   watermark: z.boolean(),
   callbackUrl: z.string().nullable(),
   externalTaskId: z.string().nullable(),
+  firstFrame: z.string().nullable().default(null),
+  lastFrame: z.string().nullable().default(null),
 }) satisfies z.ZodType<VideoRequest, unknown>;
 
 const taskResultSchema = z.object({

@@ -3,12 +3,10 @@
  * PostgreSQL when REELAY_TEST_DATABASE_URL is set (CI sets it). Each PostgreSQL test database is
  * a fresh schema, dropped afterwards.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import { openDatabase, type Db } from '../../src/store/database.ts';
 import { migrateToLatest } from '../../src/store/migrations.ts';
+import { tempDir } from './temp-dir.ts';
 
 export type Backend = { name: 'sqlite' | 'postgres'; open(): Promise<{ db: Db; cleanup(): Promise<void> }> };
 
@@ -16,11 +14,6 @@ export const postgresUrl: string | undefined = process.env.REELAY_TEST_DATABASE_
 
 if (!postgresUrl) {
   console.warn('[reelay tests] REELAY_TEST_DATABASE_URL is not set: PostgreSQL store tests are SKIPPED (SQLite runs).');
-}
-
-export function tempDir(prefix = 'reelay-test-'): { dir: string; remove(): void } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 const sqlite: Backend = {

@@ -5,6 +5,7 @@
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { createMiddleware } from 'hono/factory';
 import { AppError } from '../../domain/errors.ts';
 import { klingTaskId, newApiTaskId } from '../../domain/ids.ts';
 import type { Task, TaskKind } from '../../domain/task.ts';
@@ -50,7 +51,8 @@ export function createKlingRoutes(deps: KlingRoutesDeps, flavor: KlingFlavor): H
     return flavor === 'newapi' ? { ...body, task_id: task.publicId } : body;
   };
 
-  app.use('*', async (c, next) => {
+  // Per route, not `use('*')`: other dialects share the /v1 prefix and answer in their own words.
+  const auth = createMiddleware<AppEnv>(async (c, next) => {
     c.set('owner', await deps.authenticate(c.req.header('authorization')));
     await next();
   });
@@ -58,6 +60,7 @@ export function createKlingRoutes(deps: KlingRoutesDeps, flavor: KlingFlavor): H
   for (const kind of KINDS) {
     app.post(
       `/videos/${kind}`,
+      auth,
       bodyLimit({
         maxSize: MAX_BODY_BYTES,
         onError: () => {
@@ -71,13 +74,13 @@ export function createKlingRoutes(deps: KlingRoutesDeps, flavor: KlingFlavor): H
       },
     );
 
-    app.get(`/videos/${kind}/:id`, async (c) => {
+    app.get(`/videos/${kind}/:id`, auth, async (c) => {
       const task = await deps.tasks.findOwned(c.get('owner').keyId, c.req.param('id'), kind);
       if (!task) throw new AppError('task_not_found', `task ${c.req.param('id')} does not exist`, { field: 'task_id' });
       return c.json(respond(task, c.get('requestId')));
     });
 
-    app.get(`/videos/${kind}`, async (c) => {
+    app.get(`/videos/${kind}`, auth, async (c) => {
       const pageNum = pageParam(c.req.query('pageNum'), 'pageNum', 1, 1000);
       const pageSize = pageParam(c.req.query('pageSize'), 'pageSize', 30, 500);
       const tasks = await deps.tasks.listOwned(c.get('owner').keyId, kind, (pageNum - 1) * pageSize, pageSize);
@@ -85,13 +88,23 @@ export function createKlingRoutes(deps: KlingRoutesDeps, flavor: KlingFlavor): H
     });
   }
 
-  app.notFound((c) => {
-    const { status, body } = klingError(new AppError('route_not_found', `${c.req.method} ${c.req.path} is not a Kling API route`), c.get('requestId'));
-    return c.json(body, status as 404);
-  });
   app.onError((e, c) => {
-    const { status, body } = klingError(toAppError(e, deps.log, c.get('requestId')), c.get('requestId'));
+    const error = toAppError(e, deps.log, c.get('requestId'));
+    // The unread rest of an oversized body would poison a kept-alive connection.
+    if (error.code === 'body_too_large') c.header('connection', 'close');
+    const { status, body } = klingError(error, c.get('requestId'));
     return c.json(body, status as 400);
+  });
+  return app;
+}
+
+/** Unknown routes under a Kling prefix answer 1202, as the official API does. Mount it last. */
+export function klingRouteNotFound(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.all('*', (c) => {
+    const error = new AppError('route_not_found', `${c.req.method} ${c.req.path} is not a Kling API route`);
+    const { status, body } = klingError(error, c.get('requestId'));
+    return c.json(body, status as 404);
   });
   return app;
 }
