@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseKlingCreate } from '../../src/dialects/kling/parse-create.ts';
 import { AppError } from '../../src/domain/errors.ts';
 import { checkVideoRequest, type VideoRequest } from '../../src/domain/video-request.ts';
+import { OFFICIAL_MULTI_SHOT } from '../support/kling-examples.ts';
 
 const T2V = { models: ['kling-v3'], kind: 'text2video' } as const;
 const I2V = { models: ['kling-v3'], kind: 'image2video' } as const;
@@ -33,18 +34,7 @@ function failure(body: unknown, options: typeof T2V | typeof I2V = T2V): AppErro
 describe('parseKlingCreate: the spec examples', () => {
   it('parses the official multi-shot example (15 s = 2+3+3+3+3+1)', () => {
     const req = parseKlingCreate(
-      {
-        model_name: 'kling-v3', prompt: '', multi_shot: true, shot_type: 'customize',
-        multi_prompt: [
-          { index: 1, prompt: 'Two friends talking under a streetlight at night.', duration: '2' },
-          { index: 2, prompt: 'A runner sprinting through a forest, leaves flying.', duration: '3' },
-          { index: 3, prompt: 'A woman hugging a cat, smiling.', duration: '3' },
-          { index: 4, prompt: 'A door creaking open, shadowy hallway.', duration: '3' },
-          { index: 5, prompt: 'A man slipping on a banana peel.', duration: '3' },
-          { index: 6, prompt: 'A sunset over mountains, small figure walking away.', duration: '1' },
-        ],
-        duration: '15', mode: 'pro', sound: 'on', aspect_ratio: '9:16', callback_url: '', external_task_id: '',
-      },
+      OFFICIAL_MULTI_SHOT,
       T2V,
     );
     expect(req).toMatchObject({ model: 'kling-v3', prompt: '', multiShot: 'customize', duration: 15, tier: 'pro' });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLinkSigner } from '../../src/media/signed-links.ts';
 import { probeVideo } from '../../src/media/probe-video.ts';
+import { OFFICIAL_MULTI_SHOT, README_EXAMPLE } from '../support/kling-examples.ts';
 import { startTestServer, waitForKlingTask, type TestServer } from '../support/server.ts';
 
 type Video = { id: string; url: string; duration: string; watermark_url?: string };
@@ -33,14 +34,7 @@ describe('text2video end to end on a real server', () => {
   }
 
   it('creates, polls and downloads a playable 720p MP4 with audio (the README example)', async () => {
-    const { data, file } = await generate({
-      model_name: 'kling-v3',
-      prompt: 'An ancient Japanese courtyard, rain falling into a pond',
-      duration: '5',
-      mode: 'std',
-      aspect_ratio: '16:9',
-      sound: 'on',
-    });
+    const { data, file } = await generate(README_EXAMPLE);
     const probe = await probeVideo(server.ffmpeg.ffprobe, file);
     expect(probe).toMatchObject({ width: 1280, height: 720, videoCodec: 'h264', pixelFormat: 'yuv420p', hasAudio: true, audioCodec: 'aac' });
     expect(Math.abs(probe.durationSeconds - 5)).toBeLessThanOrEqual(0.1);
@@ -54,26 +48,7 @@ describe('text2video end to end on a real server', () => {
   });
 
   it('renders a 15 s multi-shot 9:16 pro video with sound: 1080x1920, 15 s, audio', async () => {
-    const { data, file } = await generate({
-      model_name: 'kling-v3',
-      prompt: '',
-      multi_shot: true,
-      shot_type: 'customize',
-      multi_prompt: [
-        { index: 1, prompt: 'Two friends talking under a streetlight at night.', duration: '2' },
-        { index: 2, prompt: 'A runner sprinting through a forest, leaves flying.', duration: '3' },
-        { index: 3, prompt: 'A woman hugging a cat, smiling.', duration: '3' },
-        { index: 4, prompt: 'A door creaking open, shadowy hallway.', duration: '3' },
-        { index: 5, prompt: 'A man slipping on a banana peel.', duration: '3' },
-        { index: 6, prompt: 'A sunset over mountains, small figure walking away.', duration: '1' },
-      ],
-      duration: '15',
-      mode: 'pro',
-      sound: 'on',
-      aspect_ratio: '9:16',
-      callback_url: '',
-      external_task_id: '',
-    });
+    const { data, file } = await generate(OFFICIAL_MULTI_SHOT);
     const probe = await probeVideo(server.ffmpeg.ffprobe, file);
     expect(probe).toMatchObject({ width: 1080, height: 1920, videoCodec: 'h264', hasAudio: true });
     expect(Math.abs(probe.durationSeconds - 15)).toBeLessThanOrEqual(0.1);

@@ -1,17 +1,11 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { README_EXAMPLE } from '../support/kling-examples.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 type Envelope = { code: number; message: string; request_id: string; data: Record<string, unknown>; task_id?: string };
 
-const example = {
-  model_name: 'kling-v3',
-  prompt: 'An ancient Japanese courtyard, rain falling into a pond',
-  duration: '5',
-  mode: 'std',
-  aspect_ratio: '16:9',
-  sound: 'on',
-};
+const example = README_EXAMPLE;
 
 describe('official Kling legacy routes', () => {
   let server: TestServer;
