@@ -1,0 +1,75 @@
+import { statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+import { loadServerSecrets } from '../../src/secrets.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+describe('configuration', () => {
+  const tmp = tempDir('reelay-config-');
+  afterEach(() => undefined);
+
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, databaseUrl: null, masterKey: null, publicUrl: 'http://127.0.0.1:8080', publicUrlExplicit: false });
+    expect(c.dataDir).toBe(path.resolve('./data'));
+    expect(c.file).toEqual({
+      models: ['kling-v3'],
+      worker: { concurrency: 2, leaseSeconds: 30, pollMilliseconds: 1000, maxAttempts: 5 },
+      media: { linkTtlSeconds: 86400 },
+      sqlite: { synchronous: 'FULL' },
+    });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('lists every problem at once and stops', () => {
+    const file = path.join(tmp.dir, 'bad.json');
+    writeFileSync(file, JSON.stringify({ worker: { concurrency: 0 }, colour: 'blue' }));
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', REELAY_MASTER_KEY: 'short', REELAY_CONFIG: file });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/PORT/);
+    expect(problems).toMatch(/DATABASE_URL: must start with postgres:\/\//);
+    expect(problems).toMatch(/REELAY_MASTER_KEY: must be at least 16 characters/);
+  });
+
+  it('reports a config file problem with the file and the key', () => {
+    const file = path.join(tmp.dir, 'bad2.json');
+    writeFileSync(file, JSON.stringify({ worker: { concurrency: 0 }, colour: 'blue' }));
+    expect(() => loadConfig({ REELAY_CONFIG: file })).toThrow(/bad2\.json: worker\.concurrency/);
+    expect(() => loadConfig({ REELAY_CONFIG: file })).toThrow(/colour/);
+    expect(() => loadConfig({ REELAY_CONFIG: path.join(tmp.dir, 'missing.json') })).toThrow(/REELAY_CONFIG/);
+  });
+
+  it('derives the public URL from HOST and PORT unless REELAY_PUBLIC_URL is set', () => {
+    expect(loadConfig({ HOST: '::1', PORT: '9000' }).publicUrl).toBe('http://[::1]:9000');
+    const explicit = loadConfig({ REELAY_PUBLIC_URL: 'https://video.example.com/' });
+    expect(explicit.publicUrl).toBe('https://video.example.com');
+    expect(explicit.publicUrlExplicit).toBe(true);
+  });
+
+  it('creates the master key once, mode 0600, and keeps it across starts', () => {
+    const dataDir = path.join(tmp.dir, 'data');
+    const first = loadServerSecrets(loadConfig({ REELAY_DATA_DIR: dataDir }));
+    expect(first.masterKeyCreated).toBe(true);
+    expect(first.masterKey).toMatch(/^rlm_[A-Za-z0-9_-]{43}$/);
+    expect(statSync(path.join(dataDir, 'master.key')).mode & 0o777).toBe(0o600);
+    expect(statSync(path.join(dataDir, 'secret.key')).mode & 0o777).toBe(0o600);
+    const second = loadServerSecrets(loadConfig({ REELAY_DATA_DIR: dataDir }));
+    expect(second.masterKeyCreated).toBe(false);
+    expect(second.masterKey).toBe(first.masterKey);
+    expect(second.linkKey.equals(first.linkKey)).toBe(true);
+  });
+
+  it('uses REELAY_MASTER_KEY when set and writes no master key file', () => {
+    const dataDir = path.join(tmp.dir, 'data-env');
+    const s = loadServerSecrets(loadConfig({ REELAY_DATA_DIR: dataDir, REELAY_MASTER_KEY: 'my-very-own-master-key' }));
+    expect(s).toMatchObject({ masterKey: 'my-very-own-master-key', masterKeyFile: null, masterKeyCreated: false });
+    expect(() => statSync(path.join(dataDir, 'master.key'))).toThrow();
+  });
+});
