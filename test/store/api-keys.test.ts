@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApiKeyStore, hashKey, type ApiKeyStore } from '../../src/store/api-keys.ts';
+import type { Db } from '../../src/store/database.ts';
+import { migrateToLatest } from '../../src/store/migrations.ts';
+import { backends } from '../support/databases.ts';
+
+describe.each(backends)('API key store on $name', (backend) => {
+  let db: Db;
+  let cleanup: () => Promise<void>;
+  let keys: ApiKeyStore;
+  const encryptionKey = randomBytes(32);
+
+  beforeEach(async () => {
+    ({ db, cleanup } = await backend.open());
+    keys = createApiKeyStore(db.kysely, encryptionKey);
+  });
+  afterEach(async () => cleanup());
+
+  it('stores the key only as a hash and the secret key only encrypted', async () => {
+    const k = await keys.create('app');
+    const row = await db.kysely.selectFrom('api_keys').selectAll().where('id', '=', k.id).executeTakeFirstOrThrow();
+    expect(row.key_hash).toBe(hashKey(k.key));
+    expect(JSON.stringify(row)).not.toContain(k.key);
+    expect(JSON.stringify(row)).not.toContain(k.secret_key);
+    expect((await keys.findByAccessKey(k.access_key))?.secretKey).toBe(k.secret_key);
+  });
+
+  it('cannot read a secret sealed under another server secret', async () => {
+    const k = await keys.create('app');
+    const other = createApiKeyStore(db.kysely, randomBytes(32));
+    await expect(other.findByAccessKey(k.access_key)).rejects.toThrow();
+  });
+
+  it('finds keys by bearer key and access key until revoked', async () => {
+    const k = await keys.create('app');
+    expect(await keys.findByKey(k.key)).toEqual({ id: k.id, name: 'app' });
+    expect(await keys.revoke(k.id)).toBe(true);
+    expect(await keys.revoke(k.id)).toBe(false);
+    expect(await keys.findByKey(k.key)).toBeNull();
+    expect(await keys.findByAccessKey(k.access_key)).toBeNull();
+    expect((await keys.list()).find((x) => x.id === k.id)?.revoked_at).not.toBeNull();
+  });
+
+  it('migrates idempotently: a second run at start changes nothing', async () => {
+    await keys.create('kept');
+    await migrateToLatest(db.kysely as never);
+    expect((await keys.list()).map((k) => k.name)).toEqual(['kept']);
+  });
+});
