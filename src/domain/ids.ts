@@ -1,4 +1,5 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { ulid } from 'ulid';
 
 const ALNUM = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
@@ -32,4 +33,19 @@ export function internalId(now: number = Date.now()): string {
 
 export function uuid(): string {
   return randomUUID();
+}
+
+/** EvoLink unified task id: `task-unified-<unix seconds>-<8 lowercase alnum>` (spec §2.1). */
+export function evolinkTaskId(now: number = Date.now()): string {
+  return `task-unified-${Math.floor(now / 1000)}-${randomChars(8, '0123456789abcdefghijklmnopqrstuvwxyz')}`;
+}
+
+/** APIMart task id: `task_` + a ULID (spec §5.1). */
+export function apimartTaskId(now: number = Date.now()): string {
+  return `task_${ulid(now)}`;
+}
+
+/** OpenAI video id: `video_` + 32 lowercase hex (OpenAI's own ids are `video_` + hex). */
+export function openAiVideoId(): string {
+  return `video_${randomBytes(16).toString('hex')}`;
 }

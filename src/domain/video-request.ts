@@ -1,5 +1,6 @@
 /** The normalized request every dialect maps to, and every rule of the spec, checked once. */
 import type { TaskKind } from './task.ts';
+import { checkElements, type VideoElement } from './elements.ts';
 
 export const TIERS = ['std', 'pro', '4k'] as const;
 export type Tier = (typeof TIERS)[number];
@@ -15,6 +16,10 @@ export type CameraType = (typeof CAMERA_TYPES)[number];
 export const CAMERA_AXES = ['horizontal', 'vertical', 'pan', 'tilt', 'roll', 'zoom'] as const;
 export type CameraAxis = (typeof CAMERA_AXES)[number];
 export type CameraControl = { type: CameraType; config?: Partial<Record<CameraAxis, number | undefined>> | undefined };
+
+/** The canonical model names a VideoRequest carries; dialects map their own names onto them. */
+export const STANDARD_MODEL = 'kling-v3';
+export const TURBO_MODEL = 'kling-v3-turbo';
 
 export const LIMITS = {
   promptChars: 2500,
@@ -53,6 +58,8 @@ export type VideoRequest = {
   firstFrame: string | null;
   /** Image-to-video end image (Kling `image_tail`). */
   lastFrame: string | null;
+  /** Subjects or saved elements to keep consistent (at most 3; never with voices). */
+  elements: VideoElement[];
 };
 
 /** A broken rule: `field` is the domain field path, `rule` reads after the field's wire name. */
@@ -90,6 +97,11 @@ export function checkVideoRequest(req: VideoRequest, options: { kind?: TaskKind 
   if (voiceViolation) return voiceViolation;
   if (req.cfgScale !== null && !(req.cfgScale >= 0 && req.cfgScale <= 1)) {
     return { field: 'cfgScale', rule: 'must be a number between 0 and 1' };
+  }
+  const elementViolation = checkElements(req.elements, [req.prompt, ...req.shots.map((s) => s.prompt)], req.voiceIds.length);
+  if (elementViolation) return elementViolation;
+  if (req.model === TURBO_MODEL && req.tier === '4k') {
+    return { field: 'tier', rule: `4k is not available for ${TURBO_MODEL}; use std (720p) or pro (1080p)` };
   }
   const frameViolation = checkFrames(req, options.kind);
   if (frameViolation) return frameViolation;

@@ -31,6 +31,14 @@ export const videoRequestSchema = z.object({
   externalTaskId: z.string().nullable(),
   firstFrame: z.string().nullable().default(null),
   lastFrame: z.string().nullable().default(null),
+  elements: z
+    .array(
+      z.discriminatedUnion('kind', [
+        z.object({ kind: z.literal('subject'), name: z.string(), description: z.string(), imageUrls: z.array(z.string()) }),
+        z.object({ kind: z.literal('saved'), elementId: z.string() }),
+      ]),
+    )
+    .default([]),
 }) satisfies z.ZodType<VideoRequest, unknown>;
 
 const taskResultSchema = z.object({

@@ -52,7 +52,7 @@ describe('parseKlingCreate: the spec examples', () => {
       model: 'kling-v3', prompt: 'A calm woman looks at the camera and slowly smiles, natural motion, clean lighting.',
       negativePrompt: '', multiShot: null, shots: [], duration: 5, tier: 'std', aspectRatio: '16:9', sound: false,
       voiceIds: [], cfgScale: null, cameraControl: null, watermark: false, callbackUrl: null,
-      externalTaskId: 'text2video_kling_v3_final-1774805076', firstFrame: null, lastFrame: null,
+      externalTaskId: 'text2video_kling_v3_final-1774805076', firstFrame: null, lastFrame: null, elements: [],
     } satisfies VideoRequest);
   });
 
@@ -264,5 +264,22 @@ describe('parseKlingCreate: properties', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('parseKlingCreate: element_list (image2video)', () => {
+  const I2V = { models: ['kling-v3'], kind: 'image2video' as const };
+  const base = { model_name: 'kling-v3', prompt: 'p', image: 'https://example.com/a.png' };
+  it('maps element ids (number or numeric string) to saved elements', () => {
+    expect(parseKlingCreate({ ...base, element_list: [{ element_id: 42 }, { element_id: '7' }] }, I2V).elements).toEqual([
+      { kind: 'saved', elementId: '42' },
+      { kind: 'saved', elementId: '7' },
+    ]);
+  });
+  it('refuses more than three, and element_list with voice_list', () => {
+    const four = Array.from({ length: 4 }, (_, i) => ({ element_id: i + 1 }));
+    expect(() => parseKlingCreate({ ...base, element_list: four }, I2V)).toThrow('element_list must hold at most 3 elements');
+    expect(() => parseKlingCreate({ ...base, sound: 'on', voice_list: [{ voice_id: 'v' }], element_list: [{ element_id: 1 }] }, I2V)).toThrow('element_list cannot be combined with voices');
+    expect(() => parseKlingCreate({ ...base, element_list: [{ element_id: 'x1' }] }, I2V)).toThrow(/^element_list\[0\]\.element_id must be a numeric element id$/);
   });
 });

@@ -9,7 +9,7 @@ function request(overrides: Partial<VideoRequest> = {}): VideoRequest {
   return {
     model: 'kling-v3', prompt: 'A fox', negativePrompt: '', multiShot: null, shots: [], duration: 5, tier: 'std',
     aspectRatio: '16:9', sound: false, voiceIds: [], cfgScale: null, cameraControl: null, watermark: false,
-    callbackUrl: null, externalTaskId: null, firstFrame: null, lastFrame: null, ...overrides,
+    callbackUrl: null, externalTaskId: null, firstFrame: null, lastFrame: null, elements: [], ...overrides,
   };
 }
 

@@ -20,7 +20,7 @@ function request(overrides: Partial<VideoRequest> = {}): VideoRequest {
   return {
     model: 'kling-v3', prompt: 'A red fox runs through fresh snow at dawn', negativePrompt: '', multiShot: null, shots: [],
     duration: 3, tier: 'std', aspectRatio: '16:9', sound: false, voiceIds: [], cfgScale: null, cameraControl: null,
-    watermark: false, callbackUrl: null, externalTaskId: null, firstFrame: null, lastFrame: null, ...overrides,
+    watermark: false, callbackUrl: null, externalTaskId: null, firstFrame: null, lastFrame: null, elements: [], ...overrides,
   };
 }
 

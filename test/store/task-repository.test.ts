@@ -24,6 +24,7 @@ const request = (over: Partial<VideoRequest> = {}): VideoRequest => ({
   externalTaskId: null,
   firstFrame: null,
   lastFrame: null,
+  elements: [],
   ...over,
 });
 

@@ -24,4 +24,5 @@ export const KLING_FIELD_NAMES = {
   externalTaskId: 'external_task_id',
   firstFrame: 'image',
   lastFrame: 'image_tail',
+  elements: 'element_list',
 } as const satisfies Record<keyof VideoRequest, string>;

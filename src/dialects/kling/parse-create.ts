@@ -35,6 +35,7 @@ const obj = <S extends z.ZodRawShape>(shape: S) => z.object(shape, { error: 'mus
 const list = <T extends z.ZodType>(item: T) => z.array(item, { error: 'must be an array' });
 
 const NON_EMPTY = 'must be a non-empty string';
+const ELEMENT_ID = { error: 'must be a numeric element id' };
 const axis = () => num().nullish();
 
 // shot_type, multi_prompt and duration stay `unknown` here: the first two are read only when
@@ -60,6 +61,7 @@ const bodySchema = z.object({
   watermark_info: obj({ enabled: bool().nullish() }).nullish(),
   callback_url: str().nullish(),
   external_task_id: str().nullish(),
+  element_list: list(obj({ element_id: z.union([z.number().int(ELEMENT_ID).nonnegative(ELEMENT_ID), z.string().regex(/^\d{1,20}$/, ELEMENT_ID)], ELEMENT_ID) })).nullish(),
 });
 
 const shotTypeSchema = z.object({ shot_type: z.enum(SHOT_TYPES, oneOf(SHOT_TYPES)).nullish() });
@@ -103,6 +105,8 @@ export function parseKlingCreate(
     externalTaskId: b.external_task_id || null,
     firstFrame: frames.image || null,
     lastFrame: frames.image_tail || null,
+    // §1.10: saved elements belong to image2video; text2video ignores the field like Kling does.
+    elements: options.kind === 'image2video' ? (b.element_list ?? []).map((e) => ({ kind: 'saved' as const, elementId: String(e.element_id) })) : [],
   };
   const violation = checkVideoRequest(request, { kind: options.kind });
   if (violation) {
@@ -199,6 +203,7 @@ function wireField(path: string, positions: readonly number[]): string {
   if (!match) return path;
   const [, head = '', index, rest = ''] = match;
   const wire = Object.hasOwn(KLING_FIELD_NAMES, head) ? KLING_FIELD_NAMES[head as keyof typeof KLING_FIELD_NAMES] : head;
-  const at = index === undefined ? '' : `[${positions[Number(index)] ?? index}]`;
-  return `${wire}${at}${rest}`;
+  // Shots are sorted by index; their messages point at the client's own array positions.
+  const at = index === undefined ? '' : `[${head === 'shots' ? (positions[Number(index)] ?? index) : index}]`;
+  return `${wire}${at}${rest.replace(/^\.elementId$/, '.element_id')}`;
 }
