@@ -8,8 +8,8 @@ import { z } from 'zod';
 
 const fileSchema = z
   .object({
-    /** Models clients may ask for; every one is served by the preview provider until issue 4. */
-    models: z.array(z.string().min(1)).min(1).default(['kling-v3']),
+    /** Canonical models clients may ask for; each is served by the preview provider until issue 4. */
+    models: z.array(z.string().min(1)).min(1).default(['kling-v3', 'kling-v3-turbo']),
     worker: z
       .object({
         /** Tasks one process works on at once. Preview renders are CPU-bound: 2 suits 2 cores. */
@@ -60,6 +60,7 @@ const envSchema = z.object({
   REELAY_CONFIG: z.string().min(1).optional(),
   FFMPEG_PATH: z.string().min(1).optional(),
   FFPROBE_PATH: z.string().min(1).optional(),
+  REELAY_ALLOW_PRIVATE_URLS: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -76,6 +77,11 @@ export type Config = Readonly<{
   publicUrl: string;
   /** True when REELAY_PUBLIC_URL was set (links then never follow the bound address). */
   publicUrlExplicit: boolean;
+  /**
+   * Lets outbound requests (image inputs, callbacks) reach private addresses and plain HTTP. For
+   * local development and tests only; off by default.
+   */
+  allowPrivateUrls: boolean;
   ffmpegPath: string | null;
   ffprobePath: string | null;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -131,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secret: e.REELAY_SECRET ?? null,
     publicUrl: (e.REELAY_PUBLIC_URL ?? `http://${hostForUrl}:${e.PORT}`).replace(/\/+$/, ''),
     publicUrlExplicit: e.REELAY_PUBLIC_URL !== undefined,
+    allowPrivateUrls: e.REELAY_ALLOW_PRIVATE_URLS === 'true',
     ffmpegPath: e.FFMPEG_PATH ?? null,
     ffprobePath: e.FFPROBE_PATH ?? null,
     logLevel: e.LOG_LEVEL,

@@ -14,7 +14,12 @@ import { createAuthenticator } from './authenticate.ts';
 import { createAdminRoutes } from './routes/admin-routes.ts';
 import { createHealthRoutes } from './routes/health-routes.ts';
 import { createKlingRoutes, klingRouteNotFound } from './routes/kling-routes.ts';
+import { createKlingNewRoutes } from './routes/kling-new-routes.ts';
 import { createMediaRoutes } from './routes/media-routes.ts';
+import { createNovitaRoutes } from './routes/novita-routes.ts';
+import { createOpenAiVideoRoutes } from './routes/openai-video-routes.ts';
+import { createUnifiedTaskRoutes } from './routes/unified-task-routes.ts';
+import type { RouteDeps } from './route-deps.ts';
 
 export type AppDeps = {
   db: Kysely<Database>;
@@ -32,7 +37,16 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const authenticate = createAuthenticator({ keys: deps.keys, masterKey: deps.masterKey });
   const mediaUrl = (key: string) => deps.links.url(key);
-  const kling = { authenticate, createTask: deps.createTask, tasks: deps.tasks, models: deps.models, mediaUrl, log: deps.log };
+  const routeDeps: RouteDeps = {
+    authenticate,
+    createTask: deps.createTask,
+    tasks: deps.tasks,
+    models: deps.models,
+    mediaUrl,
+    mediaTtlSeconds: deps.links.ttlSeconds,
+    storage: deps.storage,
+    log: deps.log,
+  };
 
   app.use('*', async (c, next) => {
     const requestId = randomUUID();
@@ -46,8 +60,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/', createHealthRoutes({ db: deps.db }));
   app.route('/admin', createAdminRoutes({ authenticate, keys: deps.keys, log: deps.log }));
   app.route('/media', createMediaRoutes({ storage: deps.storage, links: deps.links }));
-  app.route('/v1', createKlingRoutes(kling, 'kling'));
-  app.route('/kling/v1', createKlingRoutes(kling, 'newapi'));
+  // Order matters where prefixes are shared: each group matches only its own paths.
+  app.route('/v1', createKlingRoutes(routeDeps, 'kling'));
+  app.route('/kling/v1', createKlingRoutes(routeDeps, 'newapi'));
+  app.route('/v1', createUnifiedTaskRoutes(routeDeps));
+  app.route('/v1', createOpenAiVideoRoutes(routeDeps));
+  app.route('/v3/async', createNovitaRoutes(routeDeps));
+  app.route('/', createKlingNewRoutes(routeDeps));
   app.route('/v1', klingRouteNotFound());
   app.route('/kling/v1', klingRouteNotFound());
   app.notFound((c) => c.json({ error: { code: 'route_not_found', message: `${c.req.method} ${c.req.path} is not a Reelay route` } }, 404));

@@ -14,7 +14,7 @@ describe('configuration', () => {
     expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, databaseUrl: null, masterKey: null, publicUrl: 'http://127.0.0.1:8080', publicUrlExplicit: false });
     expect(c.dataDir).toBe(path.resolve('./data'));
     expect(c.file).toEqual({
-      models: ['kling-v3'],
+      models: ['kling-v3', 'kling-v3-turbo'],
       worker: { concurrency: 2, leaseSeconds: 30, pollMilliseconds: 1000, maxAttempts: 5 },
       media: { linkTtlSeconds: 86400 },
       sqlite: { synchronous: 'FULL' },

@@ -12,24 +12,14 @@ import type { Task, TaskKind } from '../../domain/task.ts';
 import { klingError, klingSuccess } from '../../dialects/kling/envelope.ts';
 import { parseKlingCreate } from '../../dialects/kling/parse-create.ts';
 import { renderKlingTask } from '../../dialects/kling/render-task.ts';
-import type { TaskCreator } from '../../engine/create-task.ts';
-import type { TaskRepository } from '../../store/task-repository.ts';
 import type { AppEnv } from '../app-env.ts';
 import { MAX_BODY_BYTES, readJsonBody } from '../read-json.ts';
 import { toAppError } from '../to-app-error.ts';
-import type { Logger } from 'pino';
-import type { Authenticator } from '../authenticate.ts';
+import type { RouteDeps } from '../route-deps.ts';
 
 export type KlingFlavor = 'kling' | 'newapi';
 
-export type KlingRoutesDeps = {
-  authenticate: Authenticator;
-  createTask: TaskCreator;
-  tasks: TaskRepository;
-  models: readonly string[];
-  mediaUrl: (key: string) => string;
-  log: Logger;
-};
+export type KlingRoutesDeps = RouteDeps;
 
 const KINDS: readonly TaskKind[] = ['text2video', 'image2video'];
 
