@@ -41,7 +41,7 @@ export function createLogger(level: Config['logLevel']): Logger {
 export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   const secrets = loadServerSecrets(config);
   const db = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.file.sqlite.synchronous });
-  await migrateToLatest(db.kysely as never);
+  await migrateToLatest(db);
   const now = () => Date.now();
   const tasks = createTaskRepository(db.kysely, db.kind);
   const keys = createApiKeyStore(db.kysely, secrets.encryptionKey);

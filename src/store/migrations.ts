@@ -3,6 +3,7 @@
  * Kysely's Migrator takes a lock (a row lock on PostgreSQL), so several instances may start at once.
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import type { Db } from './database.ts';
 
 const initial: Migration = {
   async up(db: Kysely<unknown>) {
@@ -64,9 +65,16 @@ export const MIGRATIONS: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 
-/** Brings the schema up to date; throws with the failing migration's error. */
-export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+/**
+ * Brings the schema up to date; throws with the failing migration's error. On PostgreSQL the
+ * migration tables live in the connection's current schema: without naming it, Kysely takes a
+ * `kysely_migration` table in any other schema of the database for its own.
+ */
+export async function migrateToLatest(db: Db): Promise<void> {
+  const migrationTableSchema =
+    db.kind === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db.kysely)).rows[0]?.schema : undefined;
+  const migrator = new Migrator({ db: db.kysely, provider, ...(migrationTableSchema ? { migrationTableSchema } : {}) });
+  const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });

@@ -44,7 +44,7 @@ describe.each(backends)('API key store on $name', (backend) => {
 
   it('migrates idempotently: a second run at start changes nothing', async () => {
     await keys.create('kept');
-    await migrateToLatest(db.kysely as never);
+    await migrateToLatest(db);
     expect((await keys.list()).map((k) => k.name)).toEqual(['kept']);
   });
 });

@@ -21,7 +21,7 @@ const sqlite: Backend = {
   async open() {
     const tmp = tempDir();
     const db = openDatabase({ url: null, dataDir: tmp.dir });
-    await migrateToLatest(db.kysely as never);
+    await migrateToLatest(db);
     return { db, cleanup: async () => { await db.close(); tmp.remove(); } };
   },
 };
@@ -50,7 +50,13 @@ const postgres: Backend = {
     const url = postgresUrl as string;
     const { schema, drop } = await createPgSchema(url);
     const db = openDatabase({ url, dataDir: '', pgSchema: schema });
-    await migrateToLatest(db.kysely as never);
+    try {
+      await migrateToLatest(db);
+    } catch (e) {
+      await db.close();
+      await drop();
+      throw e;
+    }
     return { db, cleanup: async () => { await db.close(); await drop(); } };
   },
 };

@@ -11,7 +11,7 @@ async function withKeys<T>(work: (keys: ApiKeyStore) => Promise<T>): Promise<T> 
   const secrets = loadServerSecrets(config);
   const db = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   try {
-    await migrateToLatest(db.kysely as never);
+    await migrateToLatest(db);
     return await work(createApiKeyStore(db.kysely, secrets.encryptionKey));
   } finally {
     await db.close();
