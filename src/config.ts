@@ -48,7 +48,7 @@ export type ConfigFile = z.infer<typeof fileSchema>;
 
 const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  PORT: z.string().regex(/^\d{1,5}$/, 'must be a port number (0-65535)').transform(Number).pipe(z.number().max(65535, 'must be a port number (0-65535)')).default(8080),
   REELAY_DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z
     .string()

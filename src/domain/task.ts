@@ -28,6 +28,11 @@ export type TaskVideo = {
 
 export type TaskResult = { videos: TaskVideo[] };
 
+/** Why a task failed; each dialect renders these in its own words. */
+export const TASK_FAILURE_CODES = ['render_failed', 'storage_failed', 'upstream_failed', 'worker_lost', 'provider_unavailable'] as const;
+export type TaskFailureCode = (typeof TASK_FAILURE_CODES)[number];
+
+/** `code` is a TaskFailureCode when Reelay wrote it; read back from storage it is any string. */
 export type TaskFailure = { code: string; message: string };
 
 export type Task = {

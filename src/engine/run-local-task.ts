@@ -6,7 +6,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { Task, TaskVideo } from '../domain/task.ts';
+import type { Task, TaskFailureCode, TaskVideo } from '../domain/task.ts';
 import type { Storage } from '../media/storage.ts';
 import type { VideoProbe } from '../media/probe-video.ts';
 import type { LocalProvider, RenderedVideo } from '../providers/provider.ts';
@@ -40,7 +40,9 @@ export async function runLocalTask(deps: LocalTaskDeps, provider: LocalProvider,
       rendered = await provider.render(task.request, { signal, onProgress, workDir });
     } catch (e) {
       if (signal.aborted) return;
-      await failTask(deps, attempt, 'render_failed', `preview render failed: ${(e as Error).message}`);
+      // The client reads this message: it must not show where Reelay keeps its files.
+      const reason = (e as Error).message.replaceAll(workDir, '<work dir>');
+      await failTask(deps, attempt, 'render_failed', `preview render failed: ${reason}`);
       return;
     }
     let videos: TaskVideo[];
@@ -73,7 +75,10 @@ async function storeVideos(deps: LocalTaskDeps, task: Task, rendered: RenderedVi
     await deps.storage.putFile(key, file.path);
     let watermarkKey: string | undefined;
     if (file.watermarkPath) {
-      await deps.probe(file.watermarkPath, signal);
+      const marked = await deps.probe(file.watermarkPath, signal);
+      if (Math.abs(marked.durationSeconds - probe.durationSeconds) > 0.1) {
+        throw new Error(`the watermarked copy lasts ${marked.durationSeconds.toFixed(2)} s, the video ${probe.durationSeconds.toFixed(2)} s`);
+      }
       watermarkKey = `tasks/${task.id}/video-${i + 1}-watermark.mp4`;
       await deps.storage.putFile(watermarkKey, file.watermarkPath);
     }
@@ -82,7 +87,7 @@ async function storeVideos(deps: LocalTaskDeps, task: Task, rendered: RenderedVi
   return videos;
 }
 
-async function failTask(deps: LocalTaskDeps, attempt: Attempt, code: string, message: string): Promise<void> {
+async function failTask(deps: LocalTaskDeps, attempt: Attempt, code: TaskFailureCode, message: string): Promise<void> {
   deps.log.warn({ taskId: attempt.task.id, code, message }, 'task failed');
   const failed = await deps.tasks.fail(attempt.task.id, attempt.token, 'running', { code, message }, deps.now());
   if (!failed) deps.log.warn({ taskId: attempt.task.id }, 'lease lost before failing the task');

@@ -4,8 +4,7 @@
  * expires, so a restart resumes it; the lease token keeps two workers from both finishing it.
  */
 import { randomBytes } from 'node:crypto';
-import type { Logger } from 'pino';
-import type { Task } from '../domain/task.ts';
+import type { Task, TaskStatus } from '../domain/task.ts';
 import type { Provider } from '../providers/provider.ts';
 import type { TaskRepository } from '../store/task-repository.ts';
 import { runLocalTask, type LocalTaskDeps } from './run-local-task.ts';
@@ -32,9 +31,13 @@ export type Worker = {
   readonly busy: number;
 };
 
+type RunningAttempt = { taskId: string; controller: AbortController; done: Promise<void> };
+
 export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
   const workerId = randomBytes(4).toString('hex');
-  const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  // Keyed by lease token, not task id: if this process lost a lease and claimed the same task
+  // again, the stale attempt must not be mistaken for (or clean up after) the new one.
+  const running = new Map<string, RunningAttempt>();
   let stopping = false;
   let loop: Promise<void> | null = null;
 
@@ -49,27 +52,38 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
         } catch (e) {
           deps.log.error({ err: e }, 'claiming tasks failed');
         }
-        for (const task of claimed) begin(task, token);
+        for (const task of claimed) {
+          if (stopping) await handBack(task.id, token, task.status);
+          else begin(task, token);
+        }
       }
       if (claimed.length === 0 || running.size >= options.concurrency) await deps.wakeup.wait(options.pollMs);
     }
   }
 
+  async function handBack(taskId: string, token: string, status: TaskStatus): Promise<void> {
+    await deps.tasks.defer(taskId, token, status, deps.now(), deps.now()).catch((e: unknown) => deps.log.warn({ err: e, taskId }, 'hand-back failed; the lease will expire'));
+  }
+
   function begin(task: Task, token: string): void {
+    for (const other of running.values()) {
+      if (other.taskId === task.id) other.controller.abort(new Error('lease lost'));
+    }
     const controller = new AbortController();
     const done = attempt(task, token, controller)
       .catch((e: unknown) => deps.log.error({ err: e, taskId: task.id }, 'task attempt crashed'))
       .finally(() => {
-        running.delete(task.id);
+        running.delete(token);
         deps.wakeup.notify();
       });
-    running.set(task.id, { controller, done });
+    running.set(token, { taskId: task.id, controller, done });
   }
 
   async function attempt(task: Task, token: string, controller: AbortController): Promise<void> {
     const from = task.status;
     if (task.attempts > options.maxAttempts) {
-      await deps.tasks.fail(task.id, token, from, { code: 'worker_lost', message: `the task was interrupted ${task.attempts - 1} times and was given up` }, deps.now());
+      const message = `the task was interrupted ${task.attempts - 1} times and was given up`;
+      await deps.tasks.fail(task.id, token, from, { code: 'worker_lost', message }, deps.now());
       return;
     }
     const provider = deps.providers.get(task.provider);
@@ -90,9 +104,7 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
       if (controller.signal.aborted && stopping) {
         // Hand the task back so the next start (or another instance) picks it up at once.
         const current = await deps.tasks.get(task.id);
-        if (current && (current.status === 'queued' || current.status === 'running')) {
-          await deps.tasks.defer(task.id, token, current.status, deps.now(), deps.now());
-        }
+        if (current && (current.status === 'queued' || current.status === 'running')) await handBack(task.id, token, current.status);
       }
     } finally {
       clearInterval(heartbeat);
@@ -106,8 +118,10 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
     async stop() {
       stopping = true;
       deps.wakeup.notify();
+      // The loop first: a claim in flight must finish (and hand its tasks back) before the rest.
+      await loop;
       for (const { controller } of running.values()) controller.abort(new Error('shutting down'));
-      await Promise.allSettled([loop, ...[...running.values()].map((r) => r.done)]);
+      await Promise.allSettled([...running.values()].map((r) => r.done));
     },
     get busy() {
       return running.size;

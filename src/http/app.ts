@@ -35,7 +35,7 @@ export type AppDeps = {
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const authenticate = createAuthenticator({ keys: deps.keys, masterKey: deps.masterKey });
+  const authenticate = createAuthenticator({ keys: deps.keys, masterKey: deps.masterKey, log: deps.log });
   const mediaUrl = (key: string) => deps.links.url(key);
   const routeDeps: RouteDeps = {
     authenticate,
@@ -57,7 +57,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     deps.log.debug({ requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
   });
 
-  app.route('/', createHealthRoutes({ db: deps.db }));
+  app.route('/', createHealthRoutes({ db: deps.db, log: deps.log }));
   app.route('/admin', createAdminRoutes({ authenticate, keys: deps.keys, log: deps.log }));
   app.route('/media', createMediaRoutes({ storage: deps.storage, links: deps.links }));
   // Order matters where prefixes are shared: each group matches only its own paths.

@@ -3,9 +3,10 @@
  * with the key's secret key, `iss` = its access key (spec §1.2). Distinct codes for empty,
  * invalid, not-yet-valid and expired credentials, as the official API answers.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import { AppError } from '../domain/errors.ts';
+import type { Logger } from 'pino';
 import type { ApiKeyStore } from '../store/api-keys.ts';
 import type { Owner } from './app-env.ts';
 
@@ -13,13 +14,12 @@ export type Authenticator = (authorization: string | undefined) => Promise<Owner
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
+/** Compares digests, so neither the content nor the length of the master key leaks in timing. */
 function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
-export function createAuthenticator(deps: { keys: ApiKeyStore; masterKey: string }): Authenticator {
+export function createAuthenticator(deps: { keys: ApiKeyStore; masterKey: string; log: Logger }): Authenticator {
   async function verifyJwt(token: string): Promise<Owner> {
     let issuer: unknown;
     try {
@@ -27,7 +27,13 @@ export function createAuthenticator(deps: { keys: ApiKeyStore; masterKey: string
     } catch {
       throw new AppError('auth_invalid', 'Authorization is invalid: the token is not a valid JWT');
     }
-    const key = typeof issuer === 'string' ? await deps.keys.findByAccessKey(issuer) : null;
+    let key: Awaited<ReturnType<ApiKeyStore['findByAccessKey']>> = null;
+    try {
+      key = typeof issuer === 'string' ? await deps.keys.findByAccessKey(issuer) : null;
+    } catch (e) {
+      // A secret sealed under another server secret (REELAY_SECRET changed): the key is unusable.
+      deps.log.warn({ err: e }, 'cannot unseal the secret key of an access key; was REELAY_SECRET changed?');
+    }
     if (!key) throw new AppError('auth_invalid', 'Authorization is invalid: unknown access key (iss)');
     try {
       await jwtVerify(token, new TextEncoder().encode(key.secretKey), { algorithms: ['HS256'], requiredClaims: ['exp'] });

@@ -1,5 +1,6 @@
 /** Reads a JSON body as `unknown`; malformed JSON and bodies over the limit are client errors. */
 import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { AppError } from '../domain/errors.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024; // 1 MiB, as the issue fixes for every create route
@@ -18,4 +19,14 @@ export async function readJsonBody(c: Context): Promise<unknown> {
 
 function tooLarge(): AppError {
   return new AppError('body_too_large', `request body must be at most ${MAX_BODY_BYTES} bytes (1 MiB)`);
+}
+
+/** Stops reading a body (declared or chunked) once it passes the limit; put it before the handler. */
+export function limitBody() {
+  return bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw tooLarge();
+    },
+  });
 }

@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import { randomChars } from '../domain/ids.ts';
 import type { Database } from './schema.ts';
 import { open, seal } from './secret-box.ts';
+import { isStorableText } from './text-guards.ts';
 
 export type CreatedKey = { id: string; name: string; key: string; access_key: string; secret_key: string };
 export type KeyInfo = { id: string; name: string; key_prefix: string; access_key: string; created_at: number; revoked_at: number | null };
@@ -62,12 +63,14 @@ export function createApiKeyStore(db: Kysely<Database>, encryptionKey: Buffer) {
     },
 
     async findByKey(key: string): Promise<KeyOwner | null> {
+      if (!isStorableText(key)) return null;
       const row = await active().select(['id', 'name']).where('key_hash', '=', hashKey(key)).executeTakeFirst();
       return row ?? null;
     },
 
     /** The owner and clear secret key of an access key, to verify a JWT it signed. */
     async findByAccessKey(accessKey: string): Promise<(KeyOwner & { secretKey: string }) | null> {
+      if (!isStorableText(accessKey)) return null;
       const row = await active().select(['id', 'name', 'secret_enc']).where('access_key', '=', accessKey).executeTakeFirst();
       return row ? { id: row.id, name: row.name, secretKey: open(encryptionKey, row.secret_enc) } : null;
     },

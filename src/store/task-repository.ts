@@ -9,7 +9,7 @@ import type { VideoRequest } from '../domain/video-request.ts';
 import type { DatabaseKind } from './database.ts';
 import type { Database, TasksTable } from './schema.ts';
 import { rowToTask } from './task-rows.ts';
-import { isUniqueViolation } from './unique-violation.ts';
+import { isStorableText, isUniqueViolation } from './text-guards.ts';
 
 export type NewTask = {
   id: string;
@@ -62,7 +62,7 @@ export function createTaskRepository(db: Kysely<Database>, kind: DatabaseKind) {
           .executeTakeFirstOrThrow();
         return rowToTask(row);
       } catch (e) {
-        if (isUniqueViolation(e) && t.request.externalTaskId !== null) {
+        if (isUniqueViolation(e, 'external_task_id') && t.request.externalTaskId !== null) {
           throw new AppError(
             'duplicate_external_task_id',
             `external_task_id ${JSON.stringify(t.request.externalTaskId)} is already used by another task of this key`,
@@ -80,6 +80,7 @@ export function createTaskRepository(db: Kysely<Database>, kind: DatabaseKind) {
 
     /** A key's task by its public id or by the key's own external_task_id. */
     async findOwned(keyId: string, idOrExternal: string, taskKind?: TaskKind): Promise<Task | null> {
+      if (!isStorableText(idOrExternal)) return null;
       let q = db
         .selectFrom('tasks')
         .selectAll()

@@ -36,6 +36,7 @@ describe('configuration', () => {
     expect(problems).toMatch(/PORT/);
     expect(problems).toMatch(/DATABASE_URL: must start with postgres:\/\//);
     expect(problems).toMatch(/REELAY_MASTER_KEY: must be at least 16 characters/);
+    expect(() => loadConfig({ PORT: '' })).toThrow(/PORT: must be a port number/);
   });
 
   it('reports a config file problem with the file and the key', () => {

@@ -102,3 +102,22 @@ describe('authentication', () => {
     expect(await (await server.api('/readyz', { key: '' })).json()).toEqual({ status: 'ready' });
   });
 });
+
+describe('a secret key sealed under another server secret', () => {
+  it('makes its JWTs invalid (1002), not a server error', async () => {
+    const first = await startTestServer({ env: { REELAY_SECRET: 'a'.repeat(40) } });
+    const key = await first.createKey('sealed');
+    const dataDir = first.dataDir;
+    await first.close();
+    const second = await startTestServer({ env: { REELAY_SECRET: 'b'.repeat(40), REELAY_DATA_DIR: dataDir } });
+    try {
+      const res = await second.api('/v1/videos/text2video', { key: await klingJwt(key.access_key, key.secret_key) });
+      expect(res.status).toBe(401);
+      expect(await res.json()).toMatchObject({ code: 1002 });
+      // The bearer key itself is only hashed, so it still works.
+      expect((await second.api('/v1/videos/text2video', { key: key.key })).status).toBe(200);
+    } finally {
+      await second.stop();
+    }
+  });
+});

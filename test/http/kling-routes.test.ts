@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { README_EXAMPLE } from '../support/kling-examples.ts';
+import { createPgSchema, postgresUrl } from '../support/databases.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 type Envelope = { code: number; message: string; request_id: string; data: Record<string, unknown>; task_id?: string };
@@ -108,11 +109,31 @@ describe('official Kling legacy routes', () => {
     expect(huge.body.code).toBe(1200);
   });
 
+  it('answers a chunked body over 1 MiB (no Content-Length) with 1200/400 without reading it all', async () => {
+    const chunk = new TextEncoder().encode('x'.repeat(64 * 1024));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 4 * 1024 * 1024) return controller.close();
+        sent += chunk.length;
+        controller.enqueue(chunk);
+      },
+    });
+    const res = await fetch(`${server.url}/v1/videos/text2video`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as Envelope).code).toBe(1200);
+  });
+
   it('answers an unknown task with 1203/404 and an unknown route with 1202/404', async () => {
     const t = await server.api('/v1/videos/text2video/999999999999999999', { key });
     expect(t.status).toBe(404);
     expect(await t.json()).toMatchObject({ code: 1203 });
-    const r = await server.api('/v1/videos/no-such-thing', { key });
+    const r = await server.api('/v1/no-such-thing', { key });
     expect(r.status).toBe(404);
     expect(await r.json()).toMatchObject({ code: 1202 });
   });
@@ -135,14 +156,14 @@ describe('official Kling legacy routes', () => {
           fc.record(
             {
               model_name: fc.oneof(fc.constant('kling-v3'), fc.string()),
-              prompt: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+              prompt: fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.integer(), fc.constant(null)),
               duration: fc.oneof(fc.integer({ min: -5, max: 30 }).map(String), fc.integer(), fc.double(), fc.string()),
               mode: fc.oneof(fc.constantFrom('std', 'pro', '4k'), fc.string()),
               sound: fc.oneof(fc.constantFrom('on', 'off'), fc.boolean()),
               multi_shot: fc.oneof(fc.boolean(), fc.string()),
               shot_type: fc.constantFrom('customize', 'intelligence', 'x'),
               multi_prompt: fc.array(fc.record({ index: fc.integer(), prompt: fc.string(), duration: fc.oneof(fc.string(), fc.integer()) }), { maxLength: 8 }),
-              external_task_id: fc.oneof(fc.string(), fc.integer()),
+              external_task_id: fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.integer()),
             },
             { requiredKeys: [] },
           ),
@@ -159,5 +180,31 @@ describe('official Kling legacy routes', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe.runIf(postgresUrl)('official Kling routes on PostgreSQL', () => {
+  let server: TestServer;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const pg = await createPgSchema(postgresUrl as string);
+    drop = pg.drop;
+    const url = new URL(postgresUrl as string);
+    url.searchParams.set('options', `-c search_path=${pg.schema}`);
+    server = await startTestServer({ env: { DATABASE_URL: url.toString() }, configFile: { worker: { concurrency: 1 } } });
+  });
+  afterAll(async () => {
+    await server.stop();
+    await drop();
+  });
+
+  it('answers NUL characters in ids and fields with a 4xx, never a 500', async () => {
+    const create = await server.api('/v1/videos/text2video', { method: 'POST', json: { ...example, external_task_id: 'a\u0000b', prompt: 'x\u0000y' } });
+    expect(create.status).toBe(400);
+    expect(await create.json()).toMatchObject({ code: 1201, message: 'external_task_id must not contain control characters' });
+    const prompt = await server.api('/v1/videos/text2video', { method: 'POST', json: { ...example, prompt: 'x\u0000y' } });
+    expect(prompt.status).toBe(200);
+    const get = await server.api('/v1/videos/text2video/a%00b');
+    expect(get.status).toBe(404);
   });
 });

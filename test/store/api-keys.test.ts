@@ -48,3 +48,16 @@ describe.each(backends)('API key store on $name', (backend) => {
     expect((await keys.list()).map((k) => k.name)).toEqual(['kept']);
   });
 });
+
+describe.each(backends)('API key lookups with a NUL character on $name', (backend) => {
+  it('find nothing instead of failing', async () => {
+    const { db, cleanup } = await backend.open();
+    try {
+      const keys = createApiKeyStore(db.kysely, randomBytes(32));
+      expect(await keys.findByKey('rl_\u0000')).toBeNull();
+      expect(await keys.findByAccessKey('AK\u0000')).toBeNull();
+    } finally {
+      await cleanup();
+    }
+  });
+});

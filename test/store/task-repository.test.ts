@@ -2,31 +2,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors.ts';
 import { internalId, klingTaskId } from '../../src/domain/ids.ts';
 import type { VideoRequest } from '../../src/domain/video-request.ts';
+import { videoRequest } from '../support/video-request.ts';
 import type { Db } from '../../src/store/database.ts';
 import { createTaskRepository, type TaskRepository } from '../../src/store/task-repository.ts';
 import { backends } from '../support/databases.ts';
 
-const request = (over: Partial<VideoRequest> = {}): VideoRequest => ({
-  model: 'kling-v3',
-  prompt: 'a cat',
-  negativePrompt: '',
-  multiShot: null,
-  shots: [],
-  duration: 5,
-  tier: 'std',
-  aspectRatio: '16:9',
-  sound: false,
-  voiceIds: [],
-  cfgScale: null,
-  cameraControl: null,
-  watermark: false,
-  callbackUrl: null,
-  externalTaskId: null,
-  firstFrame: null,
-  lastFrame: null,
-  elements: [],
-  ...over,
-});
+const request = videoRequest;
 
 describe.each(backends)('task repository on $name', (backend) => {
   let db: Db;
@@ -128,5 +109,17 @@ describe.each(backends)('task repository on $name', (backend) => {
     expect(await tasks.claimDue(clock + 4000, 1, 30_000, 'w2')).toHaveLength(0);
     const [back] = await tasks.claimDue(clock + 5000, 1, 30_000, 'w2');
     expect(back?.attempts).toBe(1);
+  });
+});
+
+describe.each(backends)('text the database cannot hold, on $name', (backend) => {
+  it('finds nothing for an id with a NUL character instead of failing', async () => {
+    const { db, cleanup } = await backend.open();
+    try {
+      const tasks = createTaskRepository(db.kysely, db.kind);
+      expect(await tasks.findOwned('key_a', 'a\u0000b')).toBeNull();
+    } finally {
+      await cleanup();
+    }
   });
 });

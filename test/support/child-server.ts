@@ -11,6 +11,15 @@ export function cliArgs(...args: string[]): string[] {
   return ['--import', 'tsx', cliEntry, ...args];
 }
 
+/** The test process's environment without Reelay's own settings, so a developer's shell cannot leak in. */
+export function baseEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of Object.keys(env)) {
+    if (/^(REELAY_|DATABASE_URL$|HOST$|PORT$|FFMPEG_PATH$|FFPROBE_PATH$|LOG_LEVEL$)/.test(name)) delete env[name];
+  }
+  return env;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -25,7 +34,7 @@ export async function freePort(): Promise<number> {
 export type ChildServer = { process: ChildProcess; url: string; output: () => string };
 
 export async function startChildServer(env: Record<string, string>, timeoutMs = 30_000): Promise<ChildServer> {
-  const child = spawn(process.execPath, cliArgs('serve'), { cwd: repoRoot, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, cliArgs('serve'), { cwd: repoRoot, env: { ...baseEnv(), LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));

@@ -1,5 +1,5 @@
 /** A real Reelay on 127.0.0.1 (an ephemeral port, a temp data dir), and a small client for it. */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
@@ -33,7 +33,7 @@ export async function startTestServer(options: { env?: Record<string, string>; c
   };
   return {
     ...server,
-    dataDir: tmp.dir,
+    dataDir: env.REELAY_DATA_DIR as string,
     masterKey,
     api,
     async createKey(name = 'test') {
@@ -44,6 +44,7 @@ export async function startTestServer(options: { env?: Record<string, string>; c
     async stop() {
       await server.close();
       tmp.remove();
+      rmSync(env.REELAY_DATA_DIR as string, { recursive: true, force: true });
     },
   };
 }

@@ -6,11 +6,16 @@ import { AppError } from '../../domain/errors.ts';
 import type { ApiKeyStore } from '../../store/api-keys.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { Authenticator } from '../authenticate.ts';
-import { readJsonBody } from '../read-json.ts';
+import { limitBody, readJsonBody } from '../read-json.ts';
 import { toAppError } from '../to-app-error.ts';
 
 const createKeyBody = z.object({
-  name: z.string({ error: 'name must be a string' }).trim().min(1, 'name must not be empty').max(200, 'name must be at most 200 characters'),
+  name: z
+    .string({ error: 'name must be a string' })
+    .trim()
+    .min(1, 'name must not be empty')
+    .max(200, 'name must be at most 200 characters')
+    .regex(/^\P{Cc}*$/u, 'name must not contain control characters'),
 });
 
 export function createAdminRoutes(deps: { authenticate: Authenticator; keys: ApiKeyStore; log: Logger }): Hono<AppEnv> {
@@ -23,7 +28,7 @@ export function createAdminRoutes(deps: { authenticate: Authenticator; keys: Api
     await next();
   });
 
-  app.post('/keys', async (c) => {
+  app.post('/keys', limitBody(), async (c) => {
     const parsed = createKeyBody.safeParse(await readJsonBody(c));
     if (!parsed.success) {
       throw new AppError('invalid_parameter', parsed.error.issues[0]?.message ?? 'invalid body', { field: 'name' });

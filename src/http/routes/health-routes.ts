@@ -1,10 +1,11 @@
 /** `/healthz`: the process answers. `/readyz`: the database answers too. */
 import { Hono } from 'hono';
 import { sql, type Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import type { Database } from '../../store/schema.ts';
 import type { AppEnv } from '../app-env.ts';
 
-export function createHealthRoutes(deps: { db: Kysely<Database> }): Hono<AppEnv> {
+export function createHealthRoutes(deps: { db: Kysely<Database>; log: Logger }): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
@@ -12,7 +13,9 @@ export function createHealthRoutes(deps: { db: Kysely<Database> }): Hono<AppEnv>
       await sql`select 1`.execute(deps.db);
       return c.json({ status: 'ready' });
     } catch (e) {
-      return c.json({ status: 'unavailable', reason: `database: ${(e as Error).message}` }, 503);
+      // Unauthenticated route: the reason goes to the log, not to whoever asks.
+      deps.log.error({ err: e }, 'readiness check: the database does not answer');
+      return c.json({ status: 'unavailable', reason: 'the database does not answer' }, 503);
     }
   });
   return app;

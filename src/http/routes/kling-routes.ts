@@ -4,7 +4,6 @@
  * passthrough of seed 001: `task_` + 32 ids, also echoed as a top-level `task_id`).
  */
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { AppError } from '../../domain/errors.ts';
 import { klingTaskId, newApiTaskId } from '../../domain/ids.ts';
@@ -13,7 +12,7 @@ import { klingError, klingSuccess } from '../../dialects/kling/envelope.ts';
 import { parseKlingCreate } from '../../dialects/kling/parse-create.ts';
 import { renderKlingTask } from '../../dialects/kling/render-task.ts';
 import type { AppEnv } from '../app-env.ts';
-import { MAX_BODY_BYTES, readJsonBody } from '../read-json.ts';
+import { limitBody, readJsonBody } from '../read-json.ts';
 import { toAppError } from '../to-app-error.ts';
 import type { RouteDeps } from '../route-deps.ts';
 
@@ -51,12 +50,7 @@ export function createKlingRoutes(deps: KlingRoutesDeps, flavor: KlingFlavor): H
     app.post(
       `/videos/${kind}`,
       auth,
-      bodyLimit({
-        maxSize: MAX_BODY_BYTES,
-        onError: () => {
-          throw new AppError('body_too_large', `request body must be at most ${MAX_BODY_BYTES} bytes (1 MiB)`);
-        },
-      }),
+      limitBody(),
       async (c) => {
         const request = parseKlingCreate(await readJsonBody(c), { models: deps.models, kind });
         const task = await deps.createTask({ keyId: c.get('owner').keyId, dialect: flavor, kind, publicId: mintId(), request });
