@@ -20,6 +20,7 @@ import { createNovitaRoutes } from './routes/novita-routes.ts';
 import { createOpenAiVideoRoutes } from './routes/openai-video-routes.ts';
 import { createUnifiedTaskRoutes } from './routes/unified-task-routes.ts';
 import type { RouteDeps } from './route-deps.ts';
+import { reelayError } from './reelay-error.ts';
 
 export type AppDeps = {
   db: Kysely<Database>;
@@ -69,10 +70,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/', createKlingNewRoutes(routeDeps));
   app.route('/v1', klingRouteNotFound());
   app.route('/kling/v1', klingRouteNotFound());
-  app.notFound((c) => c.json({ error: { code: 'route_not_found', message: `${c.req.method} ${c.req.path} is not a Reelay route` } }, 404));
+  app.notFound((c) => reelayError(c, 404, 'route_not_found', `${c.req.method} ${c.req.path} is not a Reelay route`));
   app.onError((e, c) => {
     deps.log.error({ err: e, requestId: c.get('requestId') }, 'unhandled error');
-    return c.json({ error: { code: 'internal_error', message: 'internal error' } }, 500);
+    return reelayError(c, 500, 'internal_error', 'internal error');
   });
   return app;
 }

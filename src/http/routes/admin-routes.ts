@@ -7,7 +7,9 @@ import type { ApiKeyStore } from '../../store/api-keys.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { Authenticator } from '../authenticate.ts';
 import { limitBody, readJsonBody } from '../read-json.ts';
+import { reelayError } from '../reelay-error.ts';
 import { toAppError } from '../to-app-error.ts';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
 const createKeyBody = z.object({
   name: z
@@ -45,10 +47,10 @@ export function createAdminRoutes(deps: { authenticate: Authenticator; keys: Api
     return c.json({ id: c.req.param('id'), revoked: true });
   });
 
-  app.notFound((c) => c.json({ error: { code: 'route_not_found', message: `${c.req.method} ${c.req.path} is not an admin route` } }, 404));
+  app.notFound((c) => reelayError(c, 404, 'route_not_found', `${c.req.method} ${c.req.path} is not an admin route`));
   app.onError((e, c) => {
     const error = toAppError(e, deps.log, c.get('requestId'));
-    return c.json({ error: { code: error.code, message: error.message, request_id: c.get('requestId') } }, error.status as 400);
+    return reelayError(c, error.status as ContentfulStatusCode, error.code, error.message);
   });
   return app;
 }

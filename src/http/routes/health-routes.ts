@@ -1,7 +1,8 @@
 /** `/healthz`: the process answers. `/readyz`: the database answers too. */
 import { Hono } from 'hono';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { pingDatabase } from '../../store/ping.ts';
 import type { Database } from '../../store/schema.ts';
 import type { AppEnv } from '../app-env.ts';
 
@@ -10,7 +11,7 @@ export function createHealthRoutes(deps: { db: Kysely<Database>; log: Logger }):
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     try {
-      await sql`select 1`.execute(deps.db);
+      await pingDatabase(deps.db);
       return c.json({ status: 'ready' });
     } catch (e) {
       // Unauthenticated route: the reason goes to the log, not to whoever asks.

@@ -6,9 +6,9 @@
 import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { AppError } from '../../domain/errors.ts';
-import { klingTaskId, newApiTaskId } from '../../domain/ids.ts';
-import type { Task, TaskKind } from '../../domain/task.ts';
+import { TASK_KINDS, type Task } from '../../domain/task.ts';
 import { klingError, klingSuccess } from '../../dialects/kling/envelope.ts';
+import { mintKlingTaskId, renderKlingEnvelope, type KlingFlavor } from '../../dialects/kling/flavors.ts';
 import { parseKlingCreate } from '../../dialects/kling/parse-create.ts';
 import { renderKlingTask } from '../../dialects/kling/render-task.ts';
 import type { AppEnv } from '../app-env.ts';
@@ -16,11 +16,8 @@ import { limitBody, readJsonBody } from '../read-json.ts';
 import { toAppError } from '../to-app-error.ts';
 import type { RouteDeps } from '../route-deps.ts';
 
-export type KlingFlavor = 'kling' | 'newapi';
 
 export type KlingRoutesDeps = RouteDeps;
-
-const KINDS: readonly TaskKind[] = ['text2video', 'image2video'];
 
 function pageParam(value: string | undefined, name: string, fallback: number, max: number): number {
   if (value === undefined || value === '') return fallback;
@@ -33,12 +30,8 @@ function pageParam(value: string | undefined, name: string, fallback: number, ma
 
 export function createKlingRoutes(deps: KlingRoutesDeps, flavor: KlingFlavor): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const mintId = flavor === 'newapi' ? newApiTaskId : () => klingTaskId();
 
-  const respond = (task: Task, requestId: string) => {
-    const body = klingSuccess(renderKlingTask(task, deps.mediaUrl), requestId);
-    return flavor === 'newapi' ? { ...body, task_id: task.publicId } : body;
-  };
+  const respond = (task: Task, requestId: string) => renderKlingEnvelope(flavor, task, requestId, deps.mediaUrl);
 
   // Per route, not `use('*')`: other dialects share the /v1 prefix and answer in their own words.
   const auth = createMiddleware<AppEnv>(async (c, next) => {
@@ -46,14 +39,14 @@ export function createKlingRoutes(deps: KlingRoutesDeps, flavor: KlingFlavor): H
     await next();
   });
 
-  for (const kind of KINDS) {
+  for (const kind of TASK_KINDS) {
     app.post(
       `/videos/${kind}`,
       auth,
       limitBody(),
       async (c) => {
         const request = parseKlingCreate(await readJsonBody(c), { models: deps.models, kind });
-        const task = await deps.createTask({ keyId: c.get('owner').keyId, dialect: flavor, kind, publicId: mintId(), request });
+        const task = await deps.createTask({ keyId: c.get('owner').keyId, dialect: flavor, kind, publicId: mintKlingTaskId(flavor), request });
         return c.json(respond(task, c.get('requestId')));
       },
     );

@@ -8,9 +8,10 @@ import parseRange from 'range-parser';
 import type { LinkSigner } from '../../media/signed-links.ts';
 import type { Storage } from '../../media/storage.ts';
 import type { AppEnv } from '../app-env.ts';
+import { reelayError } from '../reelay-error.ts';
 
-function mediaError(c: Context, status: 403 | 404 | 416, message: string) {
-  return c.json({ error: { code: status === 403 ? 'link_invalid' : status === 404 ? 'media_not_found' : 'range_not_satisfiable', message } }, status);
+function mediaError(c: Context, status: 403 | 404, message: string) {
+  return reelayError(c, status, status === 403 ? 'link_invalid' : 'media_not_found', message);
 }
 
 export function createMediaRoutes(deps: { storage: Storage; links: LinkSigner }): Hono<AppEnv> {
