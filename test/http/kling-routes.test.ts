@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { README_EXAMPLE } from '../support/kling-examples.ts';
 import { createPgSchema, postgresUrl } from '../support/databases.ts';
@@ -119,14 +120,19 @@ describe('official Kling legacy routes', () => {
         controller.enqueue(chunk);
       },
     });
-    const res = await fetch(`${server.url}/v1/videos/text2video`, {
+    // Its own connection pool: the server closes this connection mid-upload, which must not
+    // disturb the shared pool the other tests use.
+    const dispatcher = new Agent();
+    const res = await undiciFetch(`${server.url}/v1/videos/text2video`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body,
       duplex: 'half',
-    } as RequestInit);
+      dispatcher,
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as Envelope).code).toBe(1200);
+    await dispatcher.destroy();
   });
 
   it('answers an unknown task with 1203/404 and an unknown route with 1202/404', async () => {
