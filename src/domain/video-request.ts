@@ -31,6 +31,8 @@ export const LIMITS = {
   cameraRange: 10,
   callbackUrlChars: 2048,
   externalTaskIdChars: 256,
+  /** Kling's "≤10 MB" per image (§1.10), read as MiB: the larger reading never refuses a valid image. */
+  frameBytes: 10 * 1024 * 1024,
 } as const;
 
 export type Shot = { index: number; prompt: string; duration: number };
@@ -116,6 +118,11 @@ export function checkVideoRequest(req: VideoRequest, options: { kind?: TaskKind 
   if (req.externalTaskId !== null && req.externalTaskId.length > LIMITS.externalTaskIdChars) {
     return { field: 'externalTaskId', rule: `must be at most ${LIMITS.externalTaskIdChars} characters` };
   }
+  // It is a lookup key and a column of its own: control characters (NUL above all, which
+  // PostgreSQL refuses in text) have no place in an id.
+  if (req.externalTaskId !== null && /\p{Cc}/u.test(req.externalTaskId)) {
+    return { field: 'externalTaskId', rule: 'must not contain control characters' };
+  }
   return null;
 }
 
@@ -169,6 +176,13 @@ function checkFrames(req: VideoRequest, kind: TaskKind | undefined): RuleViolati
   if (kind === 'image2video' && req.firstFrame === null && req.lastFrame === null) {
     return { field: 'firstFrame', rule: 'is required for image-to-video unless a last frame is given' };
   }
+  for (const field of ['firstFrame', 'lastFrame'] as const) {
+    const value = req[field];
+    // A URL is size-checked when it is fetched; base64 is the bytes themselves, so check it now.
+    if (value !== null && !/^https?:\/\//i.test(value) && base64DecodedBytes(value) > LIMITS.frameBytes) {
+      return { field, rule: 'must be at most 10 MB (decoded)' };
+    }
+  }
   // Kling's "first/last frame video generation is not supported" with multi_shot (seed 001) names
   // the start+end-frame mode; §1.10 lists multi_shot among image2video fields, so a first frame stays.
   if (req.lastFrame !== null && req.multiShot !== null) {
@@ -178,6 +192,13 @@ function checkFrames(req: VideoRequest, kind: TaskKind | undefined): RuleViolati
     return { field: 'cameraControl', rule: 'cannot be combined with a last frame' };
   }
   return null;
+}
+
+/** Bytes that base64 text decodes to, without decoding it (whitespace is not data). */
+function base64DecodedBytes(text: string): number {
+  const chars = text.replace(/\s+/g, '');
+  const padding = chars.endsWith('==') ? 2 : chars.endsWith('=') ? 1 : 0;
+  return Math.floor((chars.length * 3) / 4) - padding;
 }
 
 function checkCameraControl(camera: CameraControl): RuleViolation | null {
