@@ -1,4 +1,5 @@
 /** Wires every room once and starts the HTTP server and the worker. `main` of the process. */
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
@@ -12,6 +13,8 @@ import { createDiskStorage } from './media/disk-storage.ts';
 import { resolveFfmpegBinaries, type FfmpegBinaries } from './media/ffmpeg-binaries.ts';
 import { probeVideo } from './media/probe-video.ts';
 import { createLinkSigner } from './media/signed-links.ts';
+import { createThumbnailer } from './media/thumbnail.ts';
+import { createGuardedImageLoader } from './providers/preview/guarded-image-loader.ts';
 import { createPreviewProvider } from './providers/preview/preview-provider.ts';
 import type { Provider } from './providers/provider.ts';
 import { loadServerSecrets, type ServerSecrets } from './secrets.ts';
@@ -46,10 +49,14 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const tasks = createTaskRepository(db.kysely, db.kind);
   const keys = createApiKeyStore(db.kysely, secrets.encryptionKey);
   const storage = createDiskStorage(path.join(config.dataDir, 'media'));
+  const workRoot = path.join(config.dataDir, 'tmp');
+  // Left behind by a process that was killed mid-render; this process owns the folder now.
+  await rm(workRoot, { recursive: true, force: true });
   let publicUrl = config.publicUrl;
   const links = createLinkSigner({ secret: secrets.linkKey, baseUrl: () => publicUrl, ttlSeconds: config.file.media.linkTtlSeconds });
   const ffmpeg = resolveFfmpegBinaries({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
-  const providers = new Map<string, Provider>([['preview', createPreviewProvider({ ffmpeg: ffmpeg.ffmpeg })]]);
+  const loadImage = createGuardedImageLoader({ ffprobe: ffmpeg.ffprobe, allowPrivate: config.allowPrivateUrls });
+  const providers = new Map<string, Provider>([['preview', createPreviewProvider({ ffmpeg: ffmpeg.ffmpeg, loadImage })]]);
   const wakeup = createWakeup();
   const { worker: w } = config.file;
   const worker = createWorker(
@@ -61,18 +68,25 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       log,
       now,
       probe: (file, signal) => probeVideo(ffmpeg.ffprobe, file, signal),
-      workRoot: path.join(config.dataDir, 'tmp'),
+      workRoot,
     },
     { concurrency: w.concurrency, leaseMs: w.leaseSeconds * 1000, pollMs: w.pollMilliseconds, maxAttempts: w.maxAttempts },
   );
   const createTask = createTaskCreator({ tasks, wakeup, providerFor: () => 'preview', now });
-  const app = createApp({ db: db.kysely, tasks, keys, createTask, storage, links, masterKey: secrets.masterKey, models: config.file.models, log });
+  const thumbnail = createThumbnailer({ ffmpeg: ffmpeg.ffmpeg, storage, workDir: path.join(workRoot, 'thumbnails') });
+  const app = createApp({ db: db.kysely, tasks, keys, createTask, storage, links, masterKey: secrets.masterKey, models: config.file.models, thumbnail, log });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
     s.once('error', reject);
   });
   server.on('error', (e: Error) => log.error({ err: e }, 'http server error'));
+  // Node closes idle keep-alive sockets after 5 s; a client that reuses one at that moment gets
+  // ECONNRESET (seen under load in tests). Outlive the usual proxy and client idle timeouts.
+  if ('keepAliveTimeout' in server) {
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;

@@ -6,6 +6,9 @@ import type { Kysely } from 'kysely';
 import type { TaskCreator } from '../engine/create-task.ts';
 import type { LinkSigner } from '../media/signed-links.ts';
 import type { Storage } from '../media/storage.ts';
+import type { Thumbnailer } from '../media/thumbnail.ts';
+import { createTaskDeletion } from '../store/task-deletion.ts';
+import { createTaskPageAfter } from '../store/task-page-after.ts';
 import type { ApiKeyStore } from '../store/api-keys.ts';
 import type { Database } from '../store/schema.ts';
 import type { TaskRepository } from '../store/task-repository.ts';
@@ -31,6 +34,8 @@ export type AppDeps = {
   links: LinkSigner;
   masterKey: string;
   models: readonly string[];
+  /** A stored video's key -> a JPEG still (OpenAI `variant=thumbnail`). */
+  thumbnail: Thumbnailer;
   log: Logger;
 };
 
@@ -65,7 +70,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/v1', createKlingRoutes(routeDeps, 'kling'));
   app.route('/kling/v1', createKlingRoutes(routeDeps, 'newapi'));
   app.route('/v1', createUnifiedTaskRoutes(routeDeps));
-  app.route('/v1', createOpenAiVideoRoutes(routeDeps));
+  app.route('/v1', createOpenAiVideoRoutes(routeDeps, deps.thumbnail, { pageAfter: createTaskPageAfter(deps.db), deleteTask: createTaskDeletion(deps.db) }));
   app.route('/v3/async', createNovitaRoutes(routeDeps));
   app.route('/', createKlingNewRoutes(routeDeps));
   app.route('/v1', klingRouteNotFound());

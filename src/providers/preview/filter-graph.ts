@@ -1,10 +1,13 @@
 /**
  * Pure: a VideoRequest -> the ffmpeg arguments and the text files that render its preview. One
- * coloured segment per shot, then the PREVIEW banner and caption over the whole clip, then an
- * optional watermarked second output split from the same frames (one decode, two encodes).
+ * coloured segment per shot (the first frame image opens the first, the last frame image closes
+ * the last), then the PREVIEW banner, the element names and the caption over the whole clip, then
+ * an optional watermarked second output split from the same frames (one decode, two encodes).
  */
 import path from 'node:path';
+import type { VideoElement } from '../../domain/elements.ts';
 import { effectiveShots, outputSize, type Shot, type VideoRequest } from '../../domain/video-request.ts';
+import { planFrameOverlays, shotChain, type FrameOverlay, type PreviewImages } from './frame-overlays.ts';
 import { computeLayout, type PreviewLayout } from './preview-layout.ts';
 import { layoutText } from './text-layout.ts';
 
@@ -77,20 +80,26 @@ function shotLabel(shot: Shot, count: number): string {
 
 type GraphContext = { layout: PreviewLayout; fonts: PreviewFonts; width: number; height: number };
 
-function shotSegment(shot: Shot, i: number, count: number, textFile: string, ctx: GraphContext): string {
+function shotSegment(shot: Shot, i: number, count: number, textFile: string, overlays: FrameOverlay[], ctx: GraphContext): string {
   const { layout, fonts, width, height } = ctx;
   const centre = '(w-text_w)/2';
-  const filters = [
-    `color=c=${shotColour(shot.index)}:s=${width}x${height}:r=${PREVIEW_FPS}:d=${shot.duration}`,
+  const source = `color=c=${shotColour(shot.index)}:s=${width}x${height}:r=${PREVIEW_FPS}:d=${shot.duration}`;
+  const text = [
     drawtext({ font: fonts.regular, size: layout.labelSize, x: centre, y: String(layout.labelY), colour: 'white@0.9', text: shotLabel(shot, count) }, layout),
     drawtext({ font: fonts.regular, size: layout.promptSize, x: centre, y: `${layout.promptTop}+(${layout.promptHeight}-text_h)/2`, textFile }, layout),
   ];
-  return `${filters.join(',')}[v${i}]`;
+  return shotChain(source, overlays, text.join(','), i, `v${i}`);
 }
 
-export function planPreviewRender(request: VideoRequest, opts: { workDir: string; fonts: PreviewFonts }): PreviewPlan {
+/** How the preview names an element: a subject by its @name, a saved element by its id. */
+export function elementLabel(element: VideoElement): string {
+  return element.kind === 'subject' ? `@${element.name}` : `element ${element.elementId}`;
+}
+
+export function planPreviewRender(request: VideoRequest, opts: { workDir: string; fonts: PreviewFonts; images?: PreviewImages }): PreviewPlan {
   const { width, height } = outputSize(request.tier, request.aspectRatio);
-  const layout = computeLayout(width, height);
+  const hasElements = request.elements.length > 0;
+  const layout = computeLayout(width, height, { elementsLine: hasElements });
   const ctx: GraphContext = { layout, fonts: opts.fonts, width, height };
   const shots = effectiveShots(request);
   const totalSeconds = shots.reduce((sum, s) => sum + s.duration, 0);
@@ -99,7 +108,11 @@ export function planPreviewRender(request: VideoRequest, opts: { workDir: string
     // An empty textfile makes drawtext fail; a blank shot still says what it is.
     content: layoutText(shot.prompt, layout.promptLimits).join('\n') || '(no prompt)',
   }));
-  const graph: string[] = shots.map((shot, i) => shotSegment(shot, i, shots.length, textFiles[i]?.path ?? '', ctx));
+  const frames = planFrameOverlays(opts.images ?? {}, width, height);
+  const graph: string[] = [
+    ...frames.prepare,
+    ...shots.map((shot, i) => shotSegment(shot, i, shots.length, textFiles[i]?.path ?? '', frames.overlaysFor(i, shots.length, shot), ctx)),
+  ];
   const concatInputs = shots.map((_, i) => (request.sound ? `[v${i}][a${i}]` : `[v${i}]`)).join('');
   if (request.sound) {
     shots.forEach((shot, i) => graph.push(`sine=frequency=${shotToneHz(shot.index)}:sample_rate=48000:duration=${shot.duration}[a${i}]`));
@@ -110,8 +123,17 @@ export function planPreviewRender(request: VideoRequest, opts: { workDir: string
     { font: opts.fonts.regular, size: layout.captionSize, x: '(w-text_w)/2', y: String(layout.captionY), colour: 'white@0.85', text: PREVIEW_CAPTION },
     layout,
   );
+  const clipText = [banner, caption];
+  if (hasElements) {
+    const file = path.join(opts.workDir, 'elements.txt');
+    const line = layoutText(`Elements: ${request.elements.map(elementLabel).join(' · ')}`, layout.elementsLimits).join('');
+    textFiles.push({ path: file, content: line });
+    clipText.push(
+      drawtext({ font: opts.fonts.regular, size: layout.elementsSize, x: '(w-text_w)/2', y: String(layout.elementsY), colour: 'white@0.9', textFile: file }, layout),
+    );
+  }
   const watermark = request.watermark;
-  graph.push(`[vc]${banner},${caption},format=yuv420p${watermark ? ',split=2[vout][vw0]' : '[vout]'}`);
+  graph.push(`[vc]${clipText.join(',')},format=yuv420p${watermark ? ',split=2[vout][vw0]' : '[vout]'}`);
   if (watermark) {
     const mark = drawtext(
       { font: opts.fonts.bold, size: layout.watermarkSize, x: `w-text_w-${layout.margin}`, y: String(layout.margin), colour: 'white@0.7', text: WATERMARK_TEXT },
@@ -125,6 +147,7 @@ export function planPreviewRender(request: VideoRequest, opts: { workDir: string
   const audioOut = watermark ? '[aout]' : '[ac]';
   const args = [
     '-nostdin', '-hide_banner', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-y',
+    ...frames.inputArgs,
     '-filter_complex', graph.join(';'),
     ...outputArgs('[vout]', request.sound ? audioOut : null, outputPath),
     ...(watermarkPath !== null ? outputArgs('[vw]', request.sound ? '[aw]' : null, watermarkPath) : []),

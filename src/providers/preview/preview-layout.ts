@@ -20,6 +20,10 @@ export type PreviewLayout = {
   promptLimits: TextLayoutLimits;
   captionSize: number;
   captionY: number;
+  /** The element names line, above the caption; the prompt band makes room for it only with `elementsLine`. */
+  elementsSize: number;
+  elementsY: number;
+  elementsLimits: TextLayoutLimits;
   watermarkSize: number;
 };
 
@@ -29,7 +33,7 @@ const COLUMN_EM = 0.6;
 const LINE_EM = 1.2;
 const MAX_PROMPT_LINES = 10;
 
-export function computeLayout(width: number, height: number): PreviewLayout {
+export function computeLayout(width: number, height: number, options: { elementsLine?: boolean } = {}): PreviewLayout {
   const short = Math.min(width, height);
   const px = (fraction: number): number => Math.max(1, Math.round(short * fraction));
   const margin = px(0.03);
@@ -42,7 +46,10 @@ export function computeLayout(width: number, height: number): PreviewLayout {
   const promptTop = labelY + labelSize * 2;
   const captionSize = px(0.03);
   const captionY = height - px(0.06) - captionSize;
-  const promptHeight = Math.max(promptSize, captionY - captionSize - promptTop);
+  const elementsSize = px(0.035);
+  const elementsY = captionY - Math.round(elementsSize * 1.9);
+  const promptBottom = options.elementsLine === true ? elementsY - captionSize : captionY - captionSize;
+  const promptHeight = Math.max(promptSize, promptBottom - promptTop);
   const lineHeight = promptSize * LINE_EM + lineSpacing;
   const maxLines = Math.min(MAX_PROMPT_LINES, Math.max(1, Math.floor(promptHeight / lineHeight)));
   const maxColumns = Math.max(8, Math.floor((width - 4 * margin) / (promptSize * COLUMN_EM)));
@@ -60,6 +67,9 @@ export function computeLayout(width: number, height: number): PreviewLayout {
     promptLimits: { maxColumns, maxLines },
     captionSize,
     captionY,
+    elementsSize,
+    elementsY,
+    elementsLimits: { maxColumns: Math.max(8, Math.floor((width - 4 * margin) / (elementsSize * COLUMN_EM))), maxLines: 1 },
     watermarkSize: px(0.05),
   };
 }

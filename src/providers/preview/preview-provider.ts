@@ -7,15 +7,27 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { VideoRequest } from '../../domain/video-request.ts';
+import type { InputImageLoader } from '../../media/input-image.ts';
 import type { LocalProvider, RenderContext, RenderedVideo } from '../provider.ts';
 import { planPreviewRender, type PreviewFonts } from './filter-graph.ts';
-import { runFfmpeg } from './run-ffmpeg.ts';
+import type { PreviewImages } from './frame-overlays.ts';
+import { abortError, runFfmpeg } from './run-ffmpeg.ts';
 
 export type PreviewProviderDeps = {
   ffmpeg: string;
   /** One TTF/OTF for all text, e.g. a CJK font; default: DejaVu Sans from `dejavu-fonts-ttf`. */
   fontFile?: string;
+  /**
+   * Turns a first/last frame (URL or base64) into a checked local image; URLs must go through
+   * the URL guard. Needed for image-to-video requests only: without it they fail clearly.
+   */
+  loadImage?: InputImageLoader;
 };
+
+const FRAMES = [
+  { key: 'first', field: 'firstFrame', label: 'first frame', name: 'first-frame' },
+  { key: 'last', field: 'lastFrame', label: 'last frame', name: 'last-frame' },
+] as const;
 
 /** DejaVu Sans and Sans Bold as shipped in the `dejavu-fonts-ttf` npm package. */
 export function defaultPreviewFonts(): PreviewFonts {
@@ -39,9 +51,30 @@ function checkFonts(fonts: PreviewFonts): PreviewFonts {
 export function createPreviewProvider(deps: PreviewProviderDeps): LocalProvider {
   const fonts = checkFonts(deps.fontFile !== undefined ? { regular: deps.fontFile, bold: deps.fontFile } : defaultPreviewFonts());
 
+  /** One after the other, so the first frame's problem is the one reported when both have one. */
+  async function loadFrames(request: VideoRequest, ctx: RenderContext): Promise<PreviewImages> {
+    const images: PreviewImages = {};
+    for (const frame of FRAMES) {
+      const value = request[frame.field];
+      if (value === null) continue;
+      if (ctx.signal.aborted) throw abortError(ctx.signal.reason);
+      if (!deps.loadImage) throw new Error(`${frame.label}: this preview provider was set up without an image loader`);
+      try {
+        const image = await deps.loadImage(value, { workDir: ctx.workDir, name: frame.name, signal: ctx.signal });
+        images[frame.key] = { path: image.path, format: image.format };
+      } catch (e) {
+        if (ctx.signal.aborted) throw abortError(ctx.signal.reason);
+        // The engine puts "preview render failed: " in front; this names which input and why.
+        throw new Error(`${frame.label}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      }
+    }
+    return images;
+  }
+
   async function render(request: VideoRequest, ctx: RenderContext): Promise<RenderedVideo[]> {
     await mkdir(ctx.workDir, { recursive: true });
-    const plan = planPreviewRender(request, { workDir: ctx.workDir, fonts });
+    const images = await loadFrames(request, ctx);
+    const plan = planPreviewRender(request, { workDir: ctx.workDir, fonts, images });
     // Text goes through files so no prompt character needs filtergraph escaping.
     await Promise.all(plan.textFiles.map((f) => writeFile(f.path, f.content, 'utf8')));
     await runFfmpeg(deps.ffmpeg, plan.args, {
