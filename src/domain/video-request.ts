@@ -89,7 +89,9 @@ export function checkVideoRequest(req: VideoRequest, options: { kind?: TaskKind 
   if ([...req.negativePrompt].length > promptChars) {
     return { field: 'negativePrompt', rule: `must be at most ${promptChars} characters` };
   }
-  const promptRequired = req.multiShot === null || req.multiShot === 'intelligence';
+  // Image-to-video may animate the frames alone: Kling marks its prompt optional (§1.10).
+  const hasFrames = req.firstFrame !== null || req.lastFrame !== null;
+  const promptRequired = (req.multiShot === null || req.multiShot === 'intelligence') && !hasFrames;
   if (promptRequired && req.prompt.trim() === '') {
     return { field: 'prompt', rule: 'is required unless multi-shot is customized' };
   }

@@ -7,6 +7,7 @@ import type { TaskCreator } from '../engine/create-task.ts';
 import type { LinkSigner } from '../media/signed-links.ts';
 import type { Storage } from '../media/storage.ts';
 import type { Thumbnailer } from '../media/thumbnail.ts';
+import { createTaskBatchQueries } from '../store/task-batch-queries.ts';
 import { createTaskDeletion } from '../store/task-deletion.ts';
 import { createTaskPageAfter } from '../store/task-page-after.ts';
 import type { ApiKeyStore } from '../store/api-keys.ts';
@@ -72,7 +73,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/v1', createUnifiedTaskRoutes(routeDeps));
   app.route('/v1', createOpenAiVideoRoutes(routeDeps, deps.thumbnail, { pageAfter: createTaskPageAfter(deps.db), deleteTask: createTaskDeletion(deps.db) }));
   app.route('/v3/async', createNovitaRoutes(routeDeps));
-  app.route('/', createKlingNewRoutes(routeDeps));
+  app.route('/', createKlingNewRoutes(routeDeps, createTaskBatchQueries(deps.db)));
   app.route('/v1', klingRouteNotFound());
   app.route('/kling/v1', klingRouteNotFound());
   app.notFound((c) => reelayError(c, 404, 'route_not_found', `${c.req.method} ${c.req.path} is not a Reelay route`));

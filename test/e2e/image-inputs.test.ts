@@ -148,7 +148,6 @@ describe('image-to-video inputs end to end', () => {
       expect(images.connections()).toBe(before);
     });
 
-    // (Base64 over 10 MB never reaches the domain rule here: the 1 MiB body limit answers first.)
     it('fails the task clearly when a raw base64 frame is not an image', async () => {
       const body = { model_name: 'kling-v3', prompt: 'x', image: Buffer.from('not an image').toString('base64'), duration: '3' };
       const res = await server.api('/v1/videos/image2video', { method: 'POST', key, json: body });

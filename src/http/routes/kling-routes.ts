@@ -12,7 +12,7 @@ import { mintKlingTaskId, renderKlingEnvelope, type KlingFlavor } from '../../di
 import { parseKlingCreate } from '../../dialects/kling/parse-create.ts';
 import { renderKlingTask } from '../../dialects/kling/render-task.ts';
 import type { AppEnv } from '../app-env.ts';
-import { limitBody, readJsonBody } from '../read-json.ts';
+import { IMAGE_BODY_BYTES, MAX_BODY_BYTES, limitBody, readJsonBody } from '../read-json.ts';
 import { toAppError } from '../to-app-error.ts';
 import type { RouteDeps } from '../route-deps.ts';
 
@@ -43,7 +43,7 @@ export function createKlingRoutes(deps: KlingRoutesDeps, flavor: KlingFlavor): H
     app.post(
       `/videos/${kind}`,
       auth,
-      limitBody(),
+      limitBody(kind === 'image2video' ? IMAGE_BODY_BYTES : MAX_BODY_BYTES),
       async (c) => {
         const request = parseKlingCreate(await readJsonBody(c), { models: deps.models, kind });
         const task = await deps.createTask({ keyId: c.get('owner').keyId, dialect: flavor, kind, publicId: mintKlingTaskId(flavor), request });

@@ -1,0 +1,73 @@
+/**
+ * A task as the Kling new-design task object (spec §1.7, §1.11): status `succeeded` (not the
+ * legacy `succeed`), ms `create_time`/`update_time`, `outputs[]` and `billing[]`.
+ */
+import type { Task, TaskStatus } from '../../domain/task.ts';
+
+export type KlingNewStatus = 'submitted' | 'processing' | 'succeeded' | 'failed';
+
+export type KlingNewOutput = { type: 'video'; id: string; url: string; watermark_url: string; duration: string };
+
+export type KlingNewBilling = { charge_type: 'unit'; package_type: 'video'; amount: string };
+
+export type KlingNewCreated = { id: string; status: KlingNewStatus; create_time: number; update_time: number; external_id: string };
+
+export type KlingNewTask = KlingNewCreated & {
+  message: string;
+  outputs: KlingNewOutput[];
+  billing: KlingNewBilling[];
+  /** Reelay's documented extension, as in the legacy dialect: progress 0-100. */
+  reelay: { progress: number };
+};
+
+/** The new design has no cancel; a canceled task reads as failed with a message saying so. */
+export const KLING_NEW_STATUS_WORDS: Record<TaskStatus, KlingNewStatus> = {
+  queued: 'submitted',
+  running: 'processing',
+  completed: 'succeeded',
+  failed: 'failed',
+  canceled: 'failed',
+};
+
+function message(task: Task): string {
+  if (task.status === 'failed') return task.failure?.message ?? 'the task failed';
+  if (task.status === 'canceled') return 'the task was canceled';
+  return '';
+}
+
+/** The create answer: the documented subset of the task object. */
+export function renderKlingNewCreated(task: Task): KlingNewCreated {
+  return {
+    id: task.publicId,
+    status: KLING_NEW_STATUS_WORDS[task.status],
+    create_time: task.createdAt,
+    update_time: task.updatedAt,
+    // Kling answers strings, never null, in this object; a task without a client id reads "" [I].
+    external_id: task.request.externalTaskId ?? '',
+  };
+}
+
+/**
+ * `mediaUrl` turns a storage key into a signed Reelay link. Legacy-created official tasks are
+ * rendered here too when read through `/tasks`, the new design's only query route.
+ */
+export function renderKlingNewTask(task: Task, mediaUrl: (key: string) => string): KlingNewTask {
+  const done = task.status === 'completed' && task.result !== null;
+  return {
+    ...renderKlingNewCreated(task),
+    message: message(task),
+    outputs: done
+      ? (task.result?.videos ?? []).map((v) => ({
+          type: 'video' as const,
+          id: v.id,
+          url: mediaUrl(v.key),
+          // Always a string, as in the documented object: "" when no watermarked copy exists [I].
+          watermark_url: task.request.watermark && v.watermarkKey ? mediaUrl(v.watermarkKey) : '',
+          duration: String(v.duration),
+        }))
+      : [],
+    // Charged once the video exists, as Kling does; preview renders cost 0 until billing lands [I].
+    billing: done ? [{ charge_type: 'unit', package_type: 'video', amount: String(task.unitsCharged ?? 0) }] : [],
+    reelay: { progress: task.progress },
+  };
+}
