@@ -3,20 +3,22 @@ import { describe, expect, it } from 'vitest';
 import { parseApimartCreate } from '../../src/dialects/apimart/parse-create.ts';
 import { AppError } from '../../src/domain/errors.ts';
 import { checkVideoRequest } from '../../src/domain/video-request.ts';
+import { appErrorOf, expectFieldRefusal } from '../support/app-error.ts';
+import { APIMART_CASE_1, APIMART_PROMPT } from '../support/unified-examples.ts';
+import { videoRequest } from '../support/video-request.ts';
 
 const SERVED = { models: ['kling-v3', 'kling-v3-turbo'] } as const;
-const PROMPT = 'a golden retriever running on the beach, sunset, cinematic';
 const FIRST = 'https://example.com/first.jpg';
 const LAST = 'https://example.com/last.jpg';
 
 /** Seed 004's use cases 1-7, with the values its page shows. */
 const CASES = {
-  textStd: { model: 'kling-v3', prompt: PROMPT, mode: 'std', duration: 5, aspect_ratio: '16:9' },
-  textProNegative: { model: 'kling-v3', prompt: PROMPT, mode: 'pro', duration: 10, negative_prompt: 'blurry, low quality, distorted' },
-  text15: { model: 'kling-v3', prompt: PROMPT, duration: 15 },
-  firstFrame: { model: 'kling-v3', prompt: PROMPT, image_urls: [FIRST] },
-  firstLast: { model: 'kling-v3', prompt: PROMPT, image_urls: [FIRST, LAST] },
-  audio: { model: 'kling-v3', prompt: PROMPT, audio: true },
+  textStd: APIMART_CASE_1,
+  textProNegative: { model: 'kling-v3', prompt: APIMART_PROMPT, mode: 'pro', duration: 10, negative_prompt: 'blurry, low quality, distorted' },
+  text15: { model: 'kling-v3', prompt: APIMART_PROMPT, duration: 15 },
+  firstFrame: { model: 'kling-v3', prompt: APIMART_PROMPT, image_urls: [FIRST] },
+  firstLast: { model: 'kling-v3', prompt: APIMART_PROMPT, image_urls: [FIRST, LAST] },
+  audio: { model: 'kling-v3', prompt: APIMART_PROMPT, audio: true },
   multiShot: {
     model: 'kling-v3',
     multi_shot: true,
@@ -37,15 +39,7 @@ const ELEMENTS = [
   { name: 'element_cat', description: 'a grey cat', element_input_urls: ['https://example.com/cat1.jpg', 'https://example.com/cat2.jpg', 'https://example.com/cat3.jpg'] },
 ];
 
-function failure(body: unknown): AppError {
-  try {
-    parseApimartCreate(body, SERVED);
-  } catch (e) {
-    if (e instanceof AppError) return e;
-    throw e;
-  }
-  throw new Error('expected an AppError');
-}
+const failure = (body: unknown): AppError => appErrorOf(() => parseApimartCreate(body, SERVED));
 
 describe('parseApimartCreate: the documented requests', () => {
   it('parses every seed 004 use case', () => {
@@ -55,26 +49,11 @@ describe('parseApimartCreate: the documented requests', () => {
   it('maps case 1 with APIMart defaults onto the canonical request', () => {
     expect(parseApimartCreate(CASES.textStd, SERVED)).toEqual({
       kind: 'text2video',
-      request: {
+      request: videoRequest({
         model: 'kling-v3',
-        prompt: PROMPT,
-        negativePrompt: '',
-        multiShot: null,
-        shots: [],
-        duration: 5,
-        tier: 'std',
-        aspectRatio: '16:9',
-        sound: false,
-        voiceIds: [],
-        cfgScale: null,
-        cameraControl: null,
-        watermark: false,
-        callbackUrl: null,
-        externalTaskId: null,
-        firstFrame: null,
-        lastFrame: null,
-        elements: [],
-      },
+        prompt: APIMART_PROMPT,
+        duration: 5, tier: 'std', aspectRatio: '16:9', sound: false, watermark: false, firstFrame: null, lastFrame: null,
+      }),
     });
   });
 
@@ -177,10 +156,7 @@ describe('parseApimartCreate: errors name the wire field and the rule', () => {
           const { request, kind } = parseApimartCreate(b, SERVED);
           expect(checkVideoRequest(request, { kind })).toBeNull();
         } catch (e) {
-          expect(e).toBeInstanceOf(AppError);
-          const error = e as AppError;
-          expect(error.status).toBe(400);
-          if (error.field !== undefined) expect(error.message.startsWith(error.field)).toBe(true);
+          expectFieldRefusal(e);
         }
       }),
       { numRuns: 1000 },

@@ -4,6 +4,7 @@ import { parseApimartCreate } from '../../src/dialects/apimart/parse-create.ts';
 import { renderApimartCreated, renderApimartTask } from '../../src/dialects/apimart/render-task.ts';
 import { AppError } from '../../src/domain/errors.ts';
 import type { Task } from '../../src/domain/task.ts';
+import { testTask } from '../support/task.ts';
 
 const CREATED_MS = 1_763_088_289_500;
 const NOW_MS = 1_763_088_400_000;
@@ -11,27 +12,17 @@ const links = { url: (key: string) => `https://reelay.test/media/${key}?exp=1&si
 
 function task(overrides: Partial<Task> = {}, body: object = {}): Task {
   const { request, kind } = parseApimartCreate({ model: 'kling-v3', prompt: 'a dog on the beach', duration: 5, ...body }, { models: ['kling-v3'] });
-  return {
+  return testTask({
     id: 'internal',
     publicId: 'task_01KA040M0HP1GJWBJYZMKX1XS1',
     keyId: 'k',
     dialect: 'apimart',
     kind,
     request,
-    status: 'queued',
-    progress: 0,
-    provider: 'preview',
-    upstreamId: null,
-    attempts: 0,
-    result: null,
-    failure: null,
-    unitsCharged: null,
     createdAt: CREATED_MS,
     updatedAt: CREATED_MS,
-    startedAt: null,
-    finishedAt: null,
     ...overrides,
-  };
+  });
 }
 
 const video = { id: 'v1', key: 'tasks/x/video-1.mp4', watermarkKey: 'tasks/x/video-1-watermark.mp4', duration: 5 };

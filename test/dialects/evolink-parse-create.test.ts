@@ -3,11 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { parseEvolinkCreate } from '../../src/dialects/evolink/parse-create.ts';
 import { AppError } from '../../src/domain/errors.ts';
 import { checkVideoRequest } from '../../src/domain/video-request.ts';
+import { appErrorOf, expectFieldRefusal } from '../support/app-error.ts';
+import { SEED_002_SHOTS } from '../support/kling-examples.ts';
+import { EVOLINK_SEED_002, EVOLINK_SPEC_EXAMPLE } from '../support/unified-examples.ts';
+import { videoRequest } from '../support/video-request.ts';
 
 const SERVED = { models: ['kling-v3', 'kling-v3-turbo'] } as const;
 
-/** Spec §2.1's example request. */
-const SPEC_EXAMPLE = { model: 'kling-v3-text-to-video', prompt: 'A cat running on a grass field under bright sunshine', duration: 5, aspect_ratio: '16:9', quality: '720p' };
 /** Seed 000's documented values, every field at once. */
 const SEED_000 = {
   model: 'kling-v3-text-to-video',
@@ -19,49 +21,18 @@ const SEED_000 = {
   duration: 5,
   voice_ids: ['voice_123456'],
 };
-/** Seed 002's documented values. */
-const SEED_002 = {
-  model: 'kling-v3-turbo-text-to-video',
-  prompt: 'A golden retriever running on a sunlit grass field, cinematic slow motion',
-  quality: '720p',
-  aspect_ratio: '16:9',
-  duration: 5,
-  callback_url: 'https://your-domain.com/webhooks/video-task-completed',
-};
-const SEED_002_SHOTS = '镜头 1, 3, the girl walks toward the window; 镜头 2, 2, the camera zooms into her profile;';
 
-function failure(body: unknown, options: { models: readonly string[] } = SERVED): AppError {
-  try {
-    parseEvolinkCreate(body, options);
-  } catch (e) {
-    if (e instanceof AppError) return e;
-    throw e;
-  }
-  throw new Error('expected an AppError');
-}
+const failure = (body: unknown, options: { models: readonly string[] } = SERVED): AppError => appErrorOf(() => parseEvolinkCreate(body, options));
 
 describe('parseEvolinkCreate: the documented requests', () => {
   it('parses the spec example with EvoLink defaults mapped onto the canonical model', () => {
-    expect(parseEvolinkCreate(SPEC_EXAMPLE, SERVED)).toEqual({
-      model: 'kling-v3',
-      prompt: 'A cat running on a grass field under bright sunshine',
-      negativePrompt: '',
-      multiShot: null,
-      shots: [],
-      duration: 5,
-      tier: 'std',
-      aspectRatio: '16:9',
-      sound: false,
-      voiceIds: [],
-      cfgScale: null,
-      cameraControl: null,
-      watermark: false,
-      callbackUrl: null,
-      externalTaskId: null,
-      firstFrame: null,
-      lastFrame: null,
-      elements: [],
-    });
+    expect(parseEvolinkCreate(EVOLINK_SPEC_EXAMPLE, SERVED)).toEqual(
+      videoRequest({
+        model: 'kling-v3',
+        prompt: 'A cat running on a grass field under bright sunshine',
+        duration: 5, tier: 'std', aspectRatio: '16:9', sound: false, watermark: false, callbackUrl: null,
+      }),
+    );
   });
 
   it('parses seed 000: generate_audio, negative_prompt and voice_ids', () => {
@@ -70,22 +41,22 @@ describe('parseEvolinkCreate: the documented requests', () => {
   });
 
   it('parses seed 002 on the turbo model with its callback_url', () => {
-    expect(parseEvolinkCreate(SEED_002, SERVED)).toMatchObject({ model: 'kling-v3-turbo', callbackUrl: 'https://your-domain.com/webhooks/video-task-completed', multiShot: null });
+    expect(parseEvolinkCreate(EVOLINK_SEED_002, SERVED)).toMatchObject({ model: 'kling-v3-turbo', callbackUrl: 'https://your-domain.com/webhooks/video-task-completed', multiShot: null });
   });
 
   it('maps quality 720p/1080p/4k to std/pro/4k, and sound on or generate_audio to audio', () => {
-    expect(parseEvolinkCreate({ ...SPEC_EXAMPLE, quality: '1080p' }, SERVED).tier).toBe('pro');
-    expect(parseEvolinkCreate({ ...SPEC_EXAMPLE, quality: '4k' }, SERVED).tier).toBe('4k');
-    expect(parseEvolinkCreate({ ...SPEC_EXAMPLE, quality: undefined }, SERVED).tier).toBe('std');
-    expect(parseEvolinkCreate({ ...SPEC_EXAMPLE, sound: 'on' }, SERVED).sound).toBe(true);
-    expect(parseEvolinkCreate({ ...SPEC_EXAMPLE, sound: 'off', generate_audio: false }, SERVED).sound).toBe(false);
-    expect(parseEvolinkCreate({ ...SPEC_EXAMPLE, duration: undefined }, SERVED).duration).toBe(5);
-    expect(parseEvolinkCreate({ ...SPEC_EXAMPLE, duration: 15 }, SERVED).duration).toBe(15);
+    expect(parseEvolinkCreate({ ...EVOLINK_SPEC_EXAMPLE, quality: '1080p' }, SERVED).tier).toBe('pro');
+    expect(parseEvolinkCreate({ ...EVOLINK_SPEC_EXAMPLE, quality: '4k' }, SERVED).tier).toBe('4k');
+    expect(parseEvolinkCreate({ ...EVOLINK_SPEC_EXAMPLE, quality: undefined }, SERVED).tier).toBe('std');
+    expect(parseEvolinkCreate({ ...EVOLINK_SPEC_EXAMPLE, sound: 'on' }, SERVED).sound).toBe(true);
+    expect(parseEvolinkCreate({ ...EVOLINK_SPEC_EXAMPLE, sound: 'off', generate_audio: false }, SERVED).sound).toBe(false);
+    expect(parseEvolinkCreate({ ...EVOLINK_SPEC_EXAMPLE, duration: undefined }, SERVED).duration).toBe(5);
+    expect(parseEvolinkCreate({ ...EVOLINK_SPEC_EXAMPLE, duration: 15 }, SERVED).duration).toBe(15);
   });
 
   it('reads seed 000 multi_prompt segments as customized shots, in index order', () => {
     const req = parseEvolinkCreate(
-      { ...SPEC_EXAMPLE, prompt: '', duration: 10, multi_prompt: [{ prompt: 'a door opens', duration: 4 }, { prompt: 'a dog runs in', duration: 6 }] },
+      { ...EVOLINK_SPEC_EXAMPLE, prompt: '', duration: 10, multi_prompt: [{ prompt: 'a door opens', duration: 4 }, { prompt: 'a dog runs in', duration: 6 }] },
       SERVED,
     );
     expect(req.multiShot).toBe('customize');
@@ -93,23 +64,23 @@ describe('parseEvolinkCreate: the documented requests', () => {
       { index: 1, prompt: 'a door opens', duration: 4 },
       { index: 2, prompt: 'a dog runs in', duration: 6 },
     ]);
-    const sorted = parseEvolinkCreate({ ...SPEC_EXAMPLE, multi_prompt: [{ index: 2, prompt: 'b', duration: '2' }, { index: 1, prompt: 'a', duration: 3 }] }, SERVED);
+    const sorted = parseEvolinkCreate({ ...EVOLINK_SPEC_EXAMPLE, multi_prompt: [{ index: 2, prompt: 'b', duration: '2' }, { index: 1, prompt: 'a', duration: 3 }] }, SERVED);
     expect(sorted.shots.map((s) => s.prompt)).toEqual(['a', 'b']);
   });
 
   it('reads model_params: multi_shot, shot_type, multi_prompt and watermark', () => {
     const req = parseEvolinkCreate(
-      { ...SPEC_EXAMPLE, model_params: { multi_shot: true, shot_type: 'customize', multi_prompt: [{ index: 1, prompt: 'a', duration: 2 }, { index: 2, prompt: 'b', duration: 3 }], watermark: true } },
+      { ...EVOLINK_SPEC_EXAMPLE, model_params: { multi_shot: true, shot_type: 'customize', multi_prompt: [{ index: 1, prompt: 'a', duration: 2 }, { index: 2, prompt: 'b', duration: 3 }], watermark: true } },
       SERVED,
     );
     expect(req).toMatchObject({ multiShot: 'customize', watermark: true });
     expect(req.shots).toHaveLength(2);
-    expect(parseEvolinkCreate({ ...SPEC_EXAMPLE, model_params: { multi_shot: true, shot_type: 'intelligence' } }, SERVED)).toMatchObject({ multiShot: 'intelligence', shots: [] });
-    expect(parseEvolinkCreate({ ...SPEC_EXAMPLE, model_params: { multi_shot: false, shot_type: 'customize', multi_prompt: [] } }, SERVED).multiShot).toBeNull();
+    expect(parseEvolinkCreate({ ...EVOLINK_SPEC_EXAMPLE, model_params: { multi_shot: true, shot_type: 'intelligence' } }, SERVED)).toMatchObject({ multiShot: 'intelligence', shots: [] });
+    expect(parseEvolinkCreate({ ...EVOLINK_SPEC_EXAMPLE, model_params: { multi_shot: false, shot_type: 'customize', multi_prompt: [] } }, SERVED).multiShot).toBeNull();
   });
 
   it('reads the turbo shot syntax into shots and takes it out of the prompt', () => {
-    const req = parseEvolinkCreate({ ...SEED_002, prompt: `Golden hour. ${SEED_002_SHOTS}` }, SERVED);
+    const req = parseEvolinkCreate({ ...EVOLINK_SEED_002, prompt: `Golden hour. ${SEED_002_SHOTS}` }, SERVED);
     expect(req).toMatchObject({ model: 'kling-v3-turbo', multiShot: 'customize', prompt: 'Golden hour.' });
     expect(req.shots).toEqual([
       { index: 1, prompt: 'the girl walks toward the window', duration: 3 },
@@ -118,43 +89,43 @@ describe('parseEvolinkCreate: the documented requests', () => {
   });
 
   it('leaves the syntax as text on the standard model and when model_params.multi_shot is false', () => {
-    expect(parseEvolinkCreate({ ...SPEC_EXAMPLE, prompt: SEED_002_SHOTS }, SERVED)).toMatchObject({ prompt: SEED_002_SHOTS, multiShot: null });
-    expect(parseEvolinkCreate({ ...SEED_002, prompt: SEED_002_SHOTS, model_params: { multi_shot: false } }, SERVED)).toMatchObject({ prompt: SEED_002_SHOTS, multiShot: null });
+    expect(parseEvolinkCreate({ ...EVOLINK_SPEC_EXAMPLE, prompt: SEED_002_SHOTS }, SERVED)).toMatchObject({ prompt: SEED_002_SHOTS, multiShot: null });
+    expect(parseEvolinkCreate({ ...EVOLINK_SEED_002, prompt: SEED_002_SHOTS, model_params: { multi_shot: false } }, SERVED)).toMatchObject({ prompt: SEED_002_SHOTS, multiShot: null });
   });
 });
 
 describe('parseEvolinkCreate: errors name the wire field and the rule', () => {
   const cases: Array<[string, unknown, string | undefined, RegExp]> = [
-    ['duration out of range', { ...SPEC_EXAMPLE, duration: 16 }, 'duration', /^duration must be an integer between 3 and 15$/],
-    ['fractional duration', { ...SPEC_EXAMPLE, duration: 5.5 }, 'duration', /^duration must be an integer between 3 and 15$/],
-    ['quoted duration', { ...SPEC_EXAMPLE, duration: '5' }, 'duration', /^duration must be a plain JSON number/],
-    ['unknown quality', { ...SPEC_EXAMPLE, quality: '8k' }, 'quality', /^quality must be one of: 720p, 1080p, 4k$/],
-    ['4k on turbo', { ...SEED_002, quality: '4k' }, 'quality', /^quality 4k is not available for kling-v3-turbo/],
-    ['bad aspect ratio', { ...SPEC_EXAMPLE, aspect_ratio: '4:3' }, 'aspect_ratio', /^aspect_ratio must be one of: 16:9, 9:16, 1:1$/],
-    ['sound not on/off', { ...SPEC_EXAMPLE, sound: true }, 'sound', /^sound must be one of: on, off$/],
-    ['generate_audio not a boolean', { ...SPEC_EXAMPLE, generate_audio: 'yes' }, 'generate_audio', /^generate_audio must be a boolean/],
+    ['duration out of range', { ...EVOLINK_SPEC_EXAMPLE, duration: 16 }, 'duration', /^duration must be an integer between 3 and 15$/],
+    ['fractional duration', { ...EVOLINK_SPEC_EXAMPLE, duration: 5.5 }, 'duration', /^duration must be an integer between 3 and 15$/],
+    ['quoted duration', { ...EVOLINK_SPEC_EXAMPLE, duration: '5' }, 'duration', /^duration must be a plain JSON number/],
+    ['unknown quality', { ...EVOLINK_SPEC_EXAMPLE, quality: '8k' }, 'quality', /^quality must be one of: 720p, 1080p, 4k$/],
+    ['4k on turbo', { ...EVOLINK_SEED_002, quality: '4k' }, 'quality', /^quality 4k is not available for kling-v3-turbo/],
+    ['bad aspect ratio', { ...EVOLINK_SPEC_EXAMPLE, aspect_ratio: '4:3' }, 'aspect_ratio', /^aspect_ratio must be one of: 16:9, 9:16, 1:1$/],
+    ['sound not on/off', { ...EVOLINK_SPEC_EXAMPLE, sound: true }, 'sound', /^sound must be one of: on, off$/],
+    ['generate_audio not a boolean', { ...EVOLINK_SPEC_EXAMPLE, generate_audio: 'yes' }, 'generate_audio', /^generate_audio must be a boolean/],
     ['three voices', { ...SEED_000, voice_ids: ['a', 'b', 'c'] }, 'voice_ids', /^voice_ids must hold at most 2 voices$/],
     ['voices without audio', { ...SEED_000, generate_audio: false }, 'voice_ids', /^voice_ids requires sound to be on$/],
     ['an empty voice id', { ...SEED_000, voice_ids: [''] }, 'voice_ids[0]', /^voice_ids\[0\] must be a non-empty string$/],
     ['no prompt', { model: 'kling-v3-text-to-video' }, 'prompt', /^prompt is required unless multi-shot is customized$/],
-    ['a long prompt', { ...SPEC_EXAMPLE, prompt: 'x'.repeat(2501) }, 'prompt', /^prompt must be at most 2500 characters$/],
-    ['shots not summing', { ...SPEC_EXAMPLE, multi_prompt: [{ prompt: 'a', duration: 3 }, { prompt: 'b', duration: 3 }] }, 'multi_prompt', /^multi_prompt durations must add up to the total duration \(5\), not 6$/],
-    ['a long shot', { ...SPEC_EXAMPLE, multi_prompt: [{ prompt: 'a', duration: 2 }, { prompt: 'x'.repeat(513), duration: 3 }] }, 'multi_prompt[1].prompt', /^multi_prompt\[1\]\.prompt must be at most 512 characters$/],
-    ['a shot without duration', { ...SPEC_EXAMPLE, model_params: { shot_type: 'customize', multi_prompt: [{ prompt: 'a' }] } }, 'model_params.multi_prompt[0].duration', /^model_params\.multi_prompt\[0\]\.duration must be an integer between 1/],
-    ['multi_shot without shot_type', { ...SPEC_EXAMPLE, model_params: { multi_shot: true } }, 'model_params.shot_type', /^model_params\.shot_type is required when model_params\.multi_shot is true$/],
-    ['customize without shots', { ...SPEC_EXAMPLE, model_params: { multi_shot: true, shot_type: 'customize' } }, 'model_params.multi_prompt', /must hold between 1 and 6 shots/],
-    ['bad shot_type', { ...SPEC_EXAMPLE, model_params: { shot_type: 'auto' } }, 'model_params.shot_type', /^model_params\.shot_type must be one of: customize, intelligence$/],
-    ['multi_prompt twice', { ...SPEC_EXAMPLE, multi_prompt: [], model_params: { multi_prompt: [] } }, 'multi_prompt', /must be given once/],
-    ['model_params not an object', { ...SPEC_EXAMPLE, model_params: 'x' }, 'model_params', /^model_params must be an object$/],
-    ['a callback that is no http URL', { ...SEED_002, callback_url: 'ftp://example.com/x' }, 'callback_url', /^callback_url must be an absolute http\(s\) URL$/],
-    ['an unknown model', { ...SPEC_EXAMPLE, model: 'kling-v9-text-to-video' }, 'model', /^model 'kling-v9-text-to-video' is not available; available models: kling-v3-text-to-video, kling-v3-turbo-text-to-video$/],
-    ['a model number', { ...SPEC_EXAMPLE, model: 3 }, 'model', /^model must be a string$/],
-    ['turbo shots not summing', { ...SEED_002, prompt: '镜头 1, 3, a; 镜头 2, 1, b;' }, 'prompt', /^prompt shot syntax \(镜头 n, m, words;\) durations must add up to the total duration \(5\), not 4$/],
-    ['a long turbo shot', { ...SEED_002, prompt: `镜头 1, 3, a; 镜头 2, 2, ${'x'.repeat(513)};` }, 'prompt', /^prompt \(镜头 2\) words must be at most 512 characters$/],
-    ['seven turbo shots', { ...SEED_002, duration: 7, prompt: [1, 2, 3, 4, 5, 6, 7].map((n) => `镜头 ${n}, 1, s${n};`).join(' ') }, 'prompt', /^prompt shot syntax .* must hold between 1 and 6 shots/],
-    ['turbo shots out of order', { ...SEED_002, prompt: '镜头 1, 3, a; 镜头 3, 2, b;' }, 'prompt', /^prompt shot 2 \(镜头 3\) is out of order/],
-    ['turbo syntax with multi_prompt', { ...SEED_002, prompt: SEED_002_SHOTS, multi_prompt: [{ prompt: 'a', duration: 5 }] }, 'prompt', /cannot be combined with multi_prompt/],
-    ['an array body', [SPEC_EXAMPLE], undefined, /^request body must be a JSON object$/],
+    ['a long prompt', { ...EVOLINK_SPEC_EXAMPLE, prompt: 'x'.repeat(2501) }, 'prompt', /^prompt must be at most 2500 characters$/],
+    ['shots not summing', { ...EVOLINK_SPEC_EXAMPLE, multi_prompt: [{ prompt: 'a', duration: 3 }, { prompt: 'b', duration: 3 }] }, 'multi_prompt', /^multi_prompt durations must add up to the total duration \(5\), not 6$/],
+    ['a long shot', { ...EVOLINK_SPEC_EXAMPLE, multi_prompt: [{ prompt: 'a', duration: 2 }, { prompt: 'x'.repeat(513), duration: 3 }] }, 'multi_prompt[1].prompt', /^multi_prompt\[1\]\.prompt must be at most 512 characters$/],
+    ['a shot without duration', { ...EVOLINK_SPEC_EXAMPLE, model_params: { shot_type: 'customize', multi_prompt: [{ prompt: 'a' }] } }, 'model_params.multi_prompt[0].duration', /^model_params\.multi_prompt\[0\]\.duration must be an integer between 1/],
+    ['multi_shot without shot_type', { ...EVOLINK_SPEC_EXAMPLE, model_params: { multi_shot: true } }, 'model_params.shot_type', /^model_params\.shot_type is required when model_params\.multi_shot is true$/],
+    ['customize without shots', { ...EVOLINK_SPEC_EXAMPLE, model_params: { multi_shot: true, shot_type: 'customize' } }, 'model_params.multi_prompt', /must hold between 1 and 6 shots/],
+    ['bad shot_type', { ...EVOLINK_SPEC_EXAMPLE, model_params: { shot_type: 'auto' } }, 'model_params.shot_type', /^model_params\.shot_type must be one of: customize, intelligence$/],
+    ['multi_prompt twice', { ...EVOLINK_SPEC_EXAMPLE, multi_prompt: [], model_params: { multi_prompt: [] } }, 'multi_prompt', /must be given once/],
+    ['model_params not an object', { ...EVOLINK_SPEC_EXAMPLE, model_params: 'x' }, 'model_params', /^model_params must be an object$/],
+    ['a callback that is no http URL', { ...EVOLINK_SEED_002, callback_url: 'ftp://example.com/x' }, 'callback_url', /^callback_url must be an absolute http\(s\) URL$/],
+    ['an unknown model', { ...EVOLINK_SPEC_EXAMPLE, model: 'kling-v9-text-to-video' }, 'model', /^model 'kling-v9-text-to-video' is not available; available models: kling-v3-text-to-video, kling-v3-turbo-text-to-video$/],
+    ['a model number', { ...EVOLINK_SPEC_EXAMPLE, model: 3 }, 'model', /^model must be a string$/],
+    ['turbo shots not summing', { ...EVOLINK_SEED_002, prompt: '镜头 1, 3, a; 镜头 2, 1, b;' }, 'prompt', /^prompt shot syntax \(镜头 n, m, words;\) durations must add up to the total duration \(5\), not 4$/],
+    ['a long turbo shot', { ...EVOLINK_SEED_002, prompt: `镜头 1, 3, a; 镜头 2, 2, ${'x'.repeat(513)};` }, 'prompt', /^prompt \(镜头 2\) words must be at most 512 characters$/],
+    ['seven turbo shots', { ...EVOLINK_SEED_002, duration: 7, prompt: [1, 2, 3, 4, 5, 6, 7].map((n) => `镜头 ${n}, 1, s${n};`).join(' ') }, 'prompt', /^prompt shot syntax .* must hold between 1 and 6 shots/],
+    ['turbo shots out of order', { ...EVOLINK_SEED_002, prompt: '镜头 1, 3, a; 镜头 3, 2, b;' }, 'prompt', /^prompt shot 2 \(镜头 3\) is out of order/],
+    ['turbo syntax with multi_prompt', { ...EVOLINK_SEED_002, prompt: SEED_002_SHOTS, multi_prompt: [{ prompt: 'a', duration: 5 }] }, 'prompt', /cannot be combined with multi_prompt/],
+    ['an array body', [EVOLINK_SPEC_EXAMPLE], undefined, /^request body must be a JSON object$/],
   ];
   for (const [name, body, field, message] of cases) {
     it(`refuses ${name}`, () => {
@@ -167,7 +138,7 @@ describe('parseEvolinkCreate: errors name the wire field and the rule', () => {
   }
 
   it('refuses a model this server does not serve', () => {
-    const e = failure(SEED_002, { models: ['kling-v3'] });
+    const e = failure(EVOLINK_SEED_002, { models: ['kling-v3'] });
     expect(e.message).toBe("model 'kling-v3-turbo-text-to-video' is not available; available models: kling-v3-text-to-video");
   });
 
@@ -192,10 +163,7 @@ describe('parseEvolinkCreate: errors name the wire field and the rule', () => {
           const req = parseEvolinkCreate(b, SERVED);
           expect(checkVideoRequest(req)).toBeNull();
         } catch (e) {
-          expect(e).toBeInstanceOf(AppError);
-          const error = e as AppError;
-          expect(error.status).toBe(400);
-          if (error.field !== undefined) expect(error.message.startsWith(error.field)).toBe(true);
+          expectFieldRefusal(e);
         }
       }),
       { numRuns: 1000 },

@@ -4,33 +4,24 @@ import { parseEvolinkCreate } from '../../src/dialects/evolink/parse-create.ts';
 import { evolinkFailureCode, renderEvolinkCreated, renderEvolinkTask } from '../../src/dialects/evolink/render-task.ts';
 import { AppError } from '../../src/domain/errors.ts';
 import type { Task } from '../../src/domain/task.ts';
+import { testTask } from '../support/task.ts';
 
 const CREATED_MS = 1_757_169_743_456;
 const link = (key: string) => `https://reelay.test/media/${key}?exp=1&sig=s`;
 
 function task(overrides: Partial<Task> = {}, body: object = {}): Task {
   const request = parseEvolinkCreate({ model: 'kling-v3-text-to-video', prompt: 'A cat running', duration: 5, ...body }, { models: ['kling-v3', 'kling-v3-turbo'] });
-  return {
+  return testTask({
     id: 'internal',
     publicId: 'task-unified-1757169743-7cvnl5zw',
     keyId: 'k',
     dialect: 'evolink',
-    kind: 'text2video',
     request,
-    status: 'queued',
-    progress: 0,
     provider: 'kling',
-    upstreamId: null,
-    attempts: 0,
-    result: null,
-    failure: null,
-    unitsCharged: null,
     createdAt: CREATED_MS,
     updatedAt: CREATED_MS,
-    startedAt: null,
-    finishedAt: null,
     ...overrides,
-  };
+  });
 }
 
 const completed = (body: object = {}) =>

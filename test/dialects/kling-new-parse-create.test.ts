@@ -3,47 +3,28 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors.ts';
 import { parseKlingNewCreate } from '../../src/dialects/kling-new/parse-create.ts';
 import { resolveKlingNewModel } from '../../src/dialects/kling-new/models.ts';
+import { appErrorOf } from '../support/app-error.ts';
+import { SEED_002_SHOTS } from '../support/kling-examples.ts';
+import { videoRequest } from '../support/video-request.ts';
 
 const T2V = { model: 'kling-v3', kind: 'text2video' } as const;
 const TURBO = { model: 'kling-v3-turbo', kind: 'text2video' } as const;
 const I2V = { model: 'kling-v3', kind: 'image2video' } as const;
 
-/** Seed 002's own shot-syntax example (5 s = 3 + 2). */
-const SEED_SHOTS = '镜头 1, 3, the girl walks toward the window; 镜头 2, 2, the camera zooms into her profile;';
 const FRAME = 'https://example.com/first.png';
 
-function refused(body: unknown, options: Parameters<typeof parseKlingNewCreate>[1] = T2V): AppError {
-  try {
-    parseKlingNewCreate(body, options);
-  } catch (e) {
-    expect(e).toBeInstanceOf(AppError);
-    return e as AppError;
-  }
-  throw new Error(`accepted ${JSON.stringify(body)}`);
-}
+const refused = (body: unknown, options: Parameters<typeof parseKlingNewCreate>[1] = T2V): AppError =>
+  appErrorOf(() => parseKlingNewCreate(body, options), `accepted ${JSON.stringify(body)}`);
 
 describe('parseKlingNewCreate: text-to-video', () => {
   it('takes the documented defaults: multi_shot on, audio off, 720p, 16:9, 5 s, no watermark', () => {
-    expect(parseKlingNewCreate({ prompt: 'a calm lake at dawn' }, T2V)).toEqual({
-      model: 'kling-v3',
-      prompt: 'a calm lake at dawn',
-      negativePrompt: '',
-      multiShot: null,
-      shots: [],
-      duration: 5,
-      tier: 'std',
-      aspectRatio: '16:9',
-      sound: false,
-      voiceIds: [],
-      cfgScale: null,
-      cameraControl: null,
-      watermark: false,
-      callbackUrl: null,
-      externalTaskId: null,
-      firstFrame: null,
-      lastFrame: null,
-      elements: [],
-    });
+    expect(parseKlingNewCreate({ prompt: 'a calm lake at dawn' }, T2V)).toEqual(
+      videoRequest({
+        model: 'kling-v3',
+        prompt: 'a calm lake at dawn',
+        multiShot: null, shots: [], sound: false, tier: 'std', aspectRatio: '16:9', duration: 5, watermark: false,
+      }),
+    );
   });
 
   it('maps every documented settings and options field', () => {
@@ -60,13 +41,13 @@ describe('parseKlingNewCreate: text-to-video', () => {
   });
 
   it('turns the prompt shot syntax into customize shots while multi_shot is on (the default)', () => {
-    const req = parseKlingNewCreate({ prompt: SEED_SHOTS }, T2V);
+    const req = parseKlingNewCreate({ prompt: SEED_002_SHOTS }, T2V);
     expect(req.multiShot).toBe('customize');
     expect(req.shots).toEqual([
       { index: 1, prompt: 'the girl walks toward the window', duration: 3 },
       { index: 2, prompt: 'the camera zooms into her profile', duration: 2 },
     ]);
-    expect(parseKlingNewCreate({ prompt: SEED_SHOTS, settings: { multi_shot: true, duration: 5 } }, TURBO).shots).toHaveLength(2);
+    expect(parseKlingNewCreate({ prompt: SEED_002_SHOTS, settings: { multi_shot: true, duration: 5 } }, TURBO).shots).toHaveLength(2);
   });
 
   it('does not honour the shot syntax when multi_shot is false: the prompt stays one shot', () => {
@@ -137,8 +118,8 @@ describe('parseKlingNewCreate: image-to-video contents[]', () => {
   });
 
   it('keeps shot syntax with a first frame, and refuses it with a last frame (domain rule)', () => {
-    expect(parseKlingNewCreate({ prompt: SEED_SHOTS, contents: [{ type: 'first_frame', url: FRAME }] }, I2V).shots).toHaveLength(2);
-    const e = refused({ prompt: SEED_SHOTS, contents: [{ type: 'first_frame', url: FRAME }, { type: 'last_frame', url: FRAME }] }, I2V);
+    expect(parseKlingNewCreate({ prompt: SEED_002_SHOTS, contents: [{ type: 'first_frame', url: FRAME }] }, I2V).shots).toHaveLength(2);
+    const e = refused({ prompt: SEED_002_SHOTS, contents: [{ type: 'first_frame', url: FRAME }, { type: 'last_frame', url: FRAME }] }, I2V);
     expect(e.message).toBe('contents[1].url is not supported with multi-shot');
   });
 
@@ -186,7 +167,7 @@ describe('the path names the model', () => {
 
 describe('parseKlingNewCreate never throws anything but AppError (property)', () => {
   it('holds for arbitrary JSON and for near-valid bodies', () => {
-    const text = fc.oneof(fc.string(), fc.constant(SEED_SHOTS), fc.constantFrom('镜头 1, 2, a;', '镜头 1，3，b；镜头 2，2，c；'));
+    const text = fc.oneof(fc.string(), fc.constant(SEED_002_SHOTS), fc.constantFrom('镜头 1, 2, a;', '镜头 1，3，b；镜头 2，2，c；'));
     const body = fc.oneof(
       fc.jsonValue(),
       fc.record(

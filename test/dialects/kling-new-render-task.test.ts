@@ -1,48 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../../src/domain/task.ts';
 import { renderKlingNewCreated, renderKlingNewTask } from '../../src/dialects/kling-new/render-task.ts';
+import { testTask } from '../support/task.ts';
+import { videoRequest } from '../support/video-request.ts';
 
 const link = (key: string) => `https://reelay.example/media/${key}?exp=1&sig=s`;
 
-const base: Task = {
+const base: Task = testTask({
   id: 'internal-1',
   publicId: '893605946402811985',
-  keyId: 'key_a',
   dialect: 'kling-new',
-  kind: 'text2video',
-  request: {
-    model: 'kling-v3',
-    prompt: 'a kite',
-    negativePrompt: '',
-    multiShot: null,
-    shots: [],
-    duration: 5,
-    tier: 'std',
-    aspectRatio: '16:9',
-    sound: false,
-    voiceIds: [],
-    cfgScale: null,
-    cameraControl: null,
-    watermark: false,
-    callbackUrl: null,
-    externalTaskId: 'kite-1',
-    firstFrame: null,
-    lastFrame: null,
-    elements: [],
-  },
-  status: 'queued',
-  progress: 0,
-  provider: 'preview',
-  upstreamId: null,
-  attempts: 0,
-  result: null,
-  failure: null,
-  unitsCharged: null,
+  request: videoRequest({ model: 'kling-v3', prompt: 'a kite', duration: 5, tier: 'std', externalTaskId: 'kite-1' }),
   createdAt: 1781080778802,
   updatedAt: 1781080794151,
-  startedAt: null,
-  finishedAt: null,
-};
+});
 
 describe('the new-design task object (spec §1.11)', () => {
   it('renders the create answer exactly as documented', () => {

@@ -1,19 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors.ts';
 import { parseTaskListBody, parseTaskRefs } from '../../src/dialects/kling-new/parse-task-queries.ts';
+import { appErrorOf } from '../support/app-error.ts';
 
 const NOW = 1_800_000_000_000;
 const DAY = 86_400_000;
 
 function refusal(run: () => unknown): AppError {
-  try {
-    run();
-  } catch (e) {
-    expect(e).toBeInstanceOf(AppError);
-    expect((e as AppError).code).toBe('invalid_parameter');
-    return e as AppError;
-  }
-  throw new Error('accepted');
+  const error = appErrorOf(run, 'accepted');
+  expect(error.code).toBe('invalid_parameter');
+  return error;
 }
 
 describe('GET /tasks query: task_ids or external_task_ids', () => {

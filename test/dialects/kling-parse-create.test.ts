@@ -2,8 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseKlingCreate } from '../../src/dialects/kling/parse-create.ts';
 import { AppError } from '../../src/domain/errors.ts';
-import { checkVideoRequest, type VideoRequest } from '../../src/domain/video-request.ts';
+import { checkVideoRequest } from '../../src/domain/video-request.ts';
+import { appErrorOf } from '../support/app-error.ts';
 import { OFFICIAL_MULTI_SHOT } from '../support/kling-examples.ts';
+import { videoRequest } from '../support/video-request.ts';
 
 const T2V = { models: ['kling-v3'], kind: 'text2video' } as const;
 const I2V = { models: ['kling-v3'], kind: 'image2video' } as const;
@@ -21,15 +23,7 @@ const customize = (durations: number[], extra: object = {}) => ({
   ...extra,
 });
 
-function failure(body: unknown, options: typeof T2V | typeof I2V = T2V): AppError {
-  try {
-    parseKlingCreate(body, options);
-  } catch (e) {
-    if (e instanceof AppError) return e;
-    throw e;
-  }
-  throw new Error('expected an AppError');
-}
+const failure = (body: unknown, options: typeof T2V | typeof I2V = T2V): AppError => appErrorOf(() => parseKlingCreate(body, options));
 
 describe('parseKlingCreate: the spec examples', () => {
   it('parses the official multi-shot example (15 s = 2+3+3+3+3+1)', () => {
@@ -48,12 +42,12 @@ describe('parseKlingCreate: the spec examples', () => {
       { model_name: 'kling-v3', prompt: 'A calm woman looks at the camera and slowly smiles, natural motion, clean lighting.', duration: '5', mode: 'std', aspect_ratio: '16:9', external_task_id: 'text2video_kling_v3_final-1774805076' },
       T2V,
     );
-    expect(req).toEqual({
-      model: 'kling-v3', prompt: 'A calm woman looks at the camera and slowly smiles, natural motion, clean lighting.',
-      negativePrompt: '', multiShot: null, shots: [], duration: 5, tier: 'std', aspectRatio: '16:9', sound: false,
-      voiceIds: [], cfgScale: null, cameraControl: null, watermark: false, callbackUrl: null,
-      externalTaskId: 'text2video_kling_v3_final-1774805076', firstFrame: null, lastFrame: null, elements: [],
-    } satisfies VideoRequest);
+    expect(req).toEqual(
+      videoRequest({
+        model: 'kling-v3', prompt: 'A calm woman looks at the camera and slowly smiles, natural motion, clean lighting.',
+        duration: 5, tier: 'std', aspectRatio: '16:9', sound: false, externalTaskId: 'text2video_kling_v3_final-1774805076',
+      }),
+    );
   });
 
   it("parses the issue's example with sound on", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors.ts';
 import { parseNovitaCreate, type NovitaModel } from '../../src/dialects/novita/parse-create.ts';
+import { appErrorOf } from '../support/app-error.ts';
 
 const models = ['kling-v3', 'kling-v3-turbo'];
 const parse = (body: unknown, model: NovitaModel = 'kling-v3.0-pro-t2v') => parseNovitaCreate(body, { models, model });
@@ -15,15 +16,7 @@ const SEED_BODY = {
   negative_prompt: 'blur, text',
 };
 
-function failure(body: unknown, model?: NovitaModel): AppError {
-  try {
-    parse(body, model);
-  } catch (e) {
-    expect(e).toBeInstanceOf(AppError);
-    return e as AppError;
-  }
-  throw new Error('expected the body to be refused');
-}
+const failure = (body: unknown, model?: NovitaModel): AppError => appErrorOf(() => parse(body, model), 'expected the body to be refused');
 
 describe('Novita create body', () => {
   it('accepts the seed body on the pro path: tier from the path, every field mapped', () => {

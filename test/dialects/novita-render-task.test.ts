@@ -3,33 +3,20 @@ import type { Task } from '../../src/domain/task.ts';
 import { renderNovitaTask } from '../../src/dialects/novita/render-task.ts';
 import { novitaError } from '../../src/dialects/novita/envelope.ts';
 import { AppError } from '../../src/domain/errors.ts';
+import { testTask } from '../support/task.ts';
+import { videoRequest } from '../support/video-request.ts';
 
 const created = 1_800_000_000_000;
-const task = (over: Partial<Task> = {}): Task => ({
-  id: 'internal',
-  publicId: '830d9c90-d53f-4c5a-8009-0123456789ab',
-  keyId: 'key_a',
-  dialect: 'novita',
-  kind: 'text2video',
-  request: {
-    model: 'kling-v3', prompt: 'a cat', negativePrompt: '', multiShot: null, shots: [], duration: 5, tier: 'pro', aspectRatio: '16:9',
-    sound: true, voiceIds: [], cfgScale: null, cameraControl: null, watermark: false, callbackUrl: null, externalTaskId: null,
-    firstFrame: null, lastFrame: null, elements: [],
-  },
-  status: 'queued',
-  progress: 0,
-  provider: 'preview',
-  upstreamId: null,
-  attempts: 0,
-  result: null,
-  failure: null,
-  unitsCharged: null,
-  createdAt: created,
-  updatedAt: created,
-  startedAt: null,
-  finishedAt: null,
-  ...over,
-});
+const task = (over: Partial<Task> = {}): Task =>
+  testTask({
+    id: 'internal',
+    publicId: '830d9c90-d53f-4c5a-8009-0123456789ab',
+    dialect: 'novita',
+    request: videoRequest({ prompt: 'a cat', duration: 5, tier: 'pro', aspectRatio: '16:9', sound: true }),
+    createdAt: created,
+    updatedAt: created,
+    ...over,
+  });
 const options = { mediaUrl: (key: string) => `https://reelay.test/media/${key}?exp=1&sig=x`, mediaTtlSeconds: 3600, now: created + 10_000 };
 
 describe('Novita task result', () => {

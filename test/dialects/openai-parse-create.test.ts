@@ -3,19 +3,12 @@ import { AppError } from '../../src/domain/errors.ts';
 import { formFields, parseOpenAiCreate } from '../../src/dialects/openai/parse-create.ts';
 import { OPENAI_SIZES, sizeOf } from '../../src/dialects/openai/sizes.ts';
 import { parseOpenAiListQuery } from '../../src/dialects/openai/list-query.ts';
+import { appErrorOf } from '../support/app-error.ts';
 
 const models = ['kling-v3', 'kling-v3-turbo'];
 const parse = (body: unknown) => parseOpenAiCreate(body, { models });
 
-function failure(run: () => unknown): AppError {
-  try {
-    run();
-  } catch (e) {
-    expect(e).toBeInstanceOf(AppError);
-    return e as AppError;
-  }
-  throw new Error('expected a refusal');
-}
+const failure = (run: () => unknown): AppError => appErrorOf(run, 'expected a refusal');
 
 describe('OpenAI create body', () => {
   it('accepts the OpenAI example shape with a Kling model: seconds and size as strings', () => {

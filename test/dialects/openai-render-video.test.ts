@@ -3,33 +3,20 @@ import { AppError } from '../../src/domain/errors.ts';
 import type { Task } from '../../src/domain/task.ts';
 import { openAiError } from '../../src/dialects/openai/envelope.ts';
 import { renderOpenAiDeleted, renderOpenAiVideo, renderOpenAiVideoList } from '../../src/dialects/openai/render-video.ts';
+import { testTask } from '../support/task.ts';
+import { videoRequest } from '../support/video-request.ts';
 
 const created = 1_800_000_000_123;
-const task = (over: Partial<Task> = {}): Task => ({
-  id: 'internal',
-  publicId: 'video_0123456789abcdef0123456789abcdef',
-  keyId: 'key_a',
-  dialect: 'openai',
-  kind: 'text2video',
-  request: {
-    model: 'kling-v3', prompt: 'a cat', negativePrompt: '', multiShot: null, shots: [], duration: 8, tier: 'pro', aspectRatio: '9:16',
-    sound: true, voiceIds: [], cfgScale: null, cameraControl: null, watermark: false, callbackUrl: null, externalTaskId: null,
-    firstFrame: null, lastFrame: null, elements: [],
-  },
-  status: 'queued',
-  progress: 0,
-  provider: 'preview',
-  upstreamId: null,
-  attempts: 0,
-  result: null,
-  failure: null,
-  unitsCharged: null,
-  createdAt: created,
-  updatedAt: created,
-  startedAt: null,
-  finishedAt: null,
-  ...over,
-});
+const task = (over: Partial<Task> = {}): Task =>
+  testTask({
+    id: 'internal',
+    publicId: 'video_0123456789abcdef0123456789abcdef',
+    dialect: 'openai',
+    request: videoRequest({ model: 'kling-v3', prompt: 'a cat', duration: 8, tier: 'pro', aspectRatio: '9:16', sound: true }),
+    createdAt: created,
+    updatedAt: created,
+    ...over,
+  });
 const options = { mediaTtlSeconds: 3600, now: created + 60_000 };
 
 describe('OpenAI video object', () => {

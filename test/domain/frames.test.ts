@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { LIMITS, checkVideoRequest, type VideoRequest } from '../../src/domain/video-request.ts';
+import { videoRequest } from '../support/video-request.ts';
 
 function request(overrides: Partial<VideoRequest> = {}): VideoRequest {
-  return {
-    model: 'kling-v3', prompt: 'A fox', negativePrompt: '', multiShot: null, shots: [], duration: 5, tier: 'std',
-    aspectRatio: '16:9', sound: false, voiceIds: [], cfgScale: null, cameraControl: null, watermark: false,
-    callbackUrl: null, externalTaskId: null, firstFrame: null, lastFrame: null, elements: [], ...overrides,
-  };
+  return videoRequest({ prompt: 'A fox', ...overrides });
 }
 
 /** Base64 text that decodes to exactly `bytes` bytes, built without allocating the bytes. */

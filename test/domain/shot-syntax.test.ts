@@ -2,13 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatShotSyntax, parseShotSyntax, promptOutsideShots } from '../../src/domain/shot-syntax.ts';
 import type { Shot } from '../../src/domain/video-request.ts';
+import { SEED_002_SHOTS } from '../support/kling-examples.ts';
 
-/** Seed 002's own example. */
-const SEED_EXAMPLE = '镜头 1, 3, the girl walks toward the window; 镜头 2, 2, the camera zooms into her profile;';
 
 describe('parseShotSyntax', () => {
   it('reads the seed 002 example into two shots', () => {
-    expect(parseShotSyntax(SEED_EXAMPLE)).toEqual({
+    expect(parseShotSyntax(SEED_002_SHOTS)).toEqual({
       kind: 'shots',
       shots: [
         { index: 1, prompt: 'the girl walks toward the window', duration: 3 },

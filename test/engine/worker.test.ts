@@ -1,6 +1,6 @@
 import path from 'node:path';
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { internalId, klingTaskId } from '../../src/domain/ids.ts';
 import { createWakeup } from '../../src/engine/wakeup.ts';
 import { createWorker, type Worker } from '../../src/engine/worker.ts';
@@ -12,6 +12,7 @@ import type { LocalProvider, RenderContext } from '../../src/providers/provider.
 import type { Db } from '../../src/store/database.ts';
 import { createTaskRepository, type TaskRepository } from '../../src/store/task-repository.ts';
 import { backends } from '../support/databases.ts';
+import { eachDatabase } from '../support/each-database.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { videoRequest } from '../support/video-request.ts';
 
@@ -47,19 +48,18 @@ function gatedPreview() {
 
 describe.each(backends)('worker on $name', (backend) => {
   let db: Db;
-  let cleanup: () => Promise<void>;
   let tasks: TaskRepository;
   let worker: Worker | undefined;
   const tmp = tempDir('reelay-worker-');
 
-  beforeEach(async () => {
-    ({ db, cleanup } = await backend.open());
+  eachDatabase(backend, (opened) => {
+    db = opened;
     tasks = createTaskRepository(db.kysely, db.kind);
   });
+  // Registered after eachDatabase, so it runs before the database closes.
   afterEach(async () => {
     await worker?.stop();
     worker = undefined;
-    await cleanup();
   });
 
   const insert = () => tasks.insert({ id: internalId(), publicId: klingTaskId(), keyId: 'k', dialect: 'kling', kind: 'text2video', request: videoRequest({ duration: 3 }), provider: 'preview', now: Date.now() });

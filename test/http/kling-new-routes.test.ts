@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPgSchema, postgresUrl } from '../support/databases.ts';
-import { README_EXAMPLE } from '../support/kling-examples.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { postgresUrl } from '../support/databases.ts';
+import { README_EXAMPLE, SEED_002_SHOTS } from '../support/kling-examples.ts';
+import { routeTestServer, startPostgresTestServer, type CreatedKey, type TestServer } from '../support/server.ts';
 
 type Envelope<T = Record<string, unknown>> = { code: number; message: string; request_id: string; data: T };
 type TaskObject = Record<string, unknown> & { id: string; status: string; external_id: string };
@@ -16,7 +16,7 @@ const I2V = '/image-to-video/kling-3.0';
 const FRAME = 'https://example.com/first.png';
 /** Every documented field of §1.11, the shot syntax of seed 002 in the prompt. */
 const FULL_BODY = {
-  prompt: '镜头 1, 3, the girl walks toward the window; 镜头 2, 2, the camera zooms into her profile;',
+  prompt: SEED_002_SHOTS,
   settings: { multi_shot: true, audio: 'native', resolution: '1080p', aspect_ratio: '9:16', duration: 5 },
   options: { callback_url: 'https://example.com/hook', external_task_id: 'window-1', watermark_info: { enabled: true } },
 };
@@ -24,18 +24,10 @@ const FULL_BODY = {
 describe('official Kling new design routes', () => {
   let server: TestServer;
   let key: string;
-  let other: { key: string; access_key: string; secret_key: string };
+  let other: CreatedKey;
 
-  beforeAll(async () => {
-    server = await startTestServer({ configFile: { worker: { concurrency: 1 } } });
-    // These tests read tasks, never wait for videos: no renders crowd the CPU.
-    await server.worker.stop();
-    key = (await server.createKey('a')).key;
-    other = await server.createKey('b');
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
+  // These tests read tasks, never wait for videos: no renders crowd the CPU.
+  routeTestServer((suite) => ({ server, key, otherKey: other } = suite), { stopWorker: true });
 
   const call = async <T = Record<string, unknown>>(path: string, init: RequestInit & { json?: unknown; key?: string } = {}) => {
     const res = await server.api(path, { ...init, key: init.key ?? key });
@@ -277,19 +269,11 @@ describe('official Kling new design routes', () => {
 
 describe.runIf(postgresUrl)('official Kling new design on PostgreSQL', () => {
   let server: TestServer;
-  let drop: () => Promise<void>;
   beforeAll(async () => {
-    const pg = await createPgSchema(postgresUrl as string);
-    drop = pg.drop;
-    const url = new URL(postgresUrl as string);
-    url.searchParams.set('options', `-c search_path=${pg.schema}`);
-    server = await startTestServer({ env: { DATABASE_URL: url.toString() }, configFile: { worker: { concurrency: 1 } } });
+    server = await startPostgresTestServer(postgresUrl as string);
     await server.worker.stop();
   });
-  afterAll(async () => {
-    await server.stop();
-    await drop();
-  });
+  afterAll(async () => server.stop());
 
   it('answers NUL characters in ids, external ids and cursors with a 4xx or nothing, never a 500', async () => {
     const key = server.masterKey;

@@ -2,8 +2,9 @@ import fc from 'fast-check';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { README_EXAMPLE } from '../support/kling-examples.ts';
-import { createPgSchema, postgresUrl } from '../support/databases.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { expectKlingEnvelope } from '../support/kling-envelope.ts';
+import { postgresUrl } from '../support/databases.ts';
+import { routeTestServer, startPostgresTestServer, type TestServer } from '../support/server.ts';
 
 type Envelope = { code: number; message: string; request_id: string; data: Record<string, unknown>; task_id?: string };
 
@@ -14,13 +15,7 @@ describe('official Kling legacy routes', () => {
   let key: string;
   let other: string;
 
-  beforeAll(async () => {
-    // No worker progress matters here; a tiny concurrency keeps renders from crowding the test.
-    server = await startTestServer({ configFile: { worker: { concurrency: 1 } } });
-    key = (await server.createKey('a')).key;
-    other = (await server.createKey('b')).key;
-  });
-  afterAll(async () => server.stop());
+  routeTestServer((suite) => ({ server, key, other } = suite));
 
   const create = async (body: unknown, k = key, route = '/v1/videos/text2video') => {
     const res = await server.api(route, { method: 'POST', key: k, json: body });
@@ -175,13 +170,7 @@ describe('official Kling legacy routes', () => {
           ),
         ),
         async (body) => {
-          const res = await server.api('/v1/videos/text2video', { method: 'POST', key, json: body });
-          expect(res.status).toBeLessThan(500);
-          const env = (await res.json()) as Envelope;
-          expect(typeof env.code).toBe('number');
-          expect(typeof env.message).toBe('string');
-          expect(typeof env.request_id).toBe('string');
-          if (res.status !== 200) expect(env.code).toBeGreaterThanOrEqual(1000);
+          await expectKlingEnvelope(await server.api('/v1/videos/text2video', { method: 'POST', key, json: body }));
         },
       ),
       { numRuns: 300 },
@@ -191,18 +180,10 @@ describe('official Kling legacy routes', () => {
 
 describe.runIf(postgresUrl)('official Kling routes on PostgreSQL', () => {
   let server: TestServer;
-  let drop: () => Promise<void>;
   beforeAll(async () => {
-    const pg = await createPgSchema(postgresUrl as string);
-    drop = pg.drop;
-    const url = new URL(postgresUrl as string);
-    url.searchParams.set('options', `-c search_path=${pg.schema}`);
-    server = await startTestServer({ env: { DATABASE_URL: url.toString() }, configFile: { worker: { concurrency: 1 } } });
+    server = await startPostgresTestServer(postgresUrl as string);
   });
-  afterAll(async () => {
-    await server.stop();
-    await drop();
-  });
+  afterAll(async () => server.stop());
 
   it('answers NUL characters in ids and fields with a 4xx, never a 500', async () => {
     const create = await server.api('/v1/videos/text2video', { method: 'POST', json: { ...example, external_task_id: 'a\u0000b', prompt: 'x\u0000y' } });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { describe, expect, it } from 'vitest';
+import { routeTestServer, type TestServer } from '../support/server.ts';
 
 type NovitaError = { code: number; reason: string; message: string; metadata: Record<string, unknown> };
 type TaskResult = {
@@ -22,12 +22,7 @@ describe('Novita async routes', () => {
   let key: string;
   let other: string;
 
-  beforeAll(async () => {
-    server = await startTestServer({ configFile: { worker: { concurrency: 1 } } });
-    key = (await server.createKey('a')).key;
-    other = (await server.createKey('b')).key;
-  });
-  afterAll(async () => server.stop());
+  routeTestServer((suite) => ({ server, key, other } = suite));
 
   /** A request with the key sent bare, as the Novita SDK does (or as given in `authorization`). */
   const call = (pathname: string, init: RequestInit & { authorization?: string; json?: unknown } = {}) => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { describe, expect, it } from 'vitest';
+import { routeTestServer, type TestServer } from '../support/server.ts';
 
 type Video = {
   id: string; object: string; model: string; status: string; progress: number; created_at: number; completed_at: number | null;
@@ -17,14 +17,7 @@ describe('OpenAI video routes', () => {
   let key: string;
   let other: string;
 
-  beforeAll(async () => {
-    server = await startTestServer({ configFile: { worker: { concurrency: 1 } } });
-    key = (await server.createKey('a')).key;
-    other = (await server.createKey('b')).key;
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
+  routeTestServer((suite) => ({ server, key, other } = suite));
 
   const create = (body: unknown, k = key) => server.api('/v1/videos', { method: 'POST', key: k, json: body });
   const createForm = (fields: Record<string, string | Blob>, k = key) => {

@@ -1,25 +1,12 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { README_EXAMPLE } from '../support/kling-examples.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { routeTestServer, type TestServer } from '../support/server.ts';
+import { APIMART_CASE_1, EVOLINK_SEED_002, EVOLINK_SPEC_EXAMPLE } from '../support/unified-examples.ts';
 
 type Json = Record<string, unknown>;
 type EvolinkError = { error: { code: number; message: string; type: string; param?: string } };
 type ApimartError = { code: number; error: { message: string; type: string; param?: string } };
-
-/** Spec §2.1's example request. */
-const EVOLINK_EXAMPLE = { model: 'kling-v3-text-to-video', prompt: 'A cat running on a grass field under bright sunshine', duration: 5, aspect_ratio: '16:9', quality: '720p' };
-/** Seed 002's documented values. */
-const TURBO_EXAMPLE = {
-  model: 'kling-v3-turbo-text-to-video',
-  prompt: 'A golden retriever running on a sunlit grass field, cinematic slow motion',
-  quality: '720p',
-  aspect_ratio: '16:9',
-  duration: 5,
-  callback_url: 'https://your-domain.com/webhooks/video-task-completed',
-};
-/** Seed 004's first use case. */
-const APIMART_EXAMPLE = { model: 'kling-v3', prompt: 'a golden retriever running on the beach, sunset, cinematic', mode: 'std', duration: 5, aspect_ratio: '16:9' };
 
 const EVOLINK_ID = /^task-unified-(\d{10})-[0-9a-z]{8}$/;
 const APIMART_ID = /^task_[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -46,13 +33,7 @@ describe('unified task routes (EvoLink and APIMart)', () => {
   let key: string;
   let other: string;
 
-  beforeAll(async () => {
-    // No worker progress matters here; a tiny concurrency keeps renders from crowding the test.
-    server = await startTestServer({ configFile: { worker: { concurrency: 1 } } });
-    key = (await server.createKey('a')).key;
-    other = (await server.createKey('b')).key;
-  });
-  afterAll(async () => server.stop());
+  routeTestServer((suite) => ({ server, key, other } = suite));
 
   const create = async (body: unknown, k = key) => {
     const res = await server.api('/v1/videos/generations', { method: 'POST', key: k, json: body });
@@ -65,7 +46,7 @@ describe('unified task routes (EvoLink and APIMart)', () => {
 
   it('answers an EvoLink create with the video.generation.task object of spec §2.1', async () => {
     const before = Math.floor(Date.now() / 1000);
-    const { status, body } = await create(EVOLINK_EXAMPLE);
+    const { status, body } = await create(EVOLINK_SPEC_EXAMPLE);
     expect(status).toBe(200);
     expect(Object.keys(body).sort()).toEqual(['created', 'id', 'model', 'object', 'progress', 'status', 'task_info', 'type', 'usage']);
     expect(body.id).toMatch(EVOLINK_ID);
@@ -79,7 +60,7 @@ describe('unified task routes (EvoLink and APIMart)', () => {
   });
 
   it('answers the turbo model of seed 002 with its own model name', async () => {
-    const { status, body } = await create(TURBO_EXAMPLE);
+    const { status, body } = await create(EVOLINK_SEED_002);
     expect(status).toBe(200);
     expect(body.model).toBe('kling-v3-turbo-text-to-video');
     expect((await query(body.id as string)).body.model).toBe('kling-v3-turbo-text-to-video');
@@ -87,7 +68,7 @@ describe('unified task routes (EvoLink and APIMart)', () => {
 
   it('answers an APIMart create as spec §5.1 and its query as §5.2', async () => {
     const before = Math.floor(Date.now() / 1000);
-    const { status, body } = await create(APIMART_EXAMPLE);
+    const { status, body } = await create(APIMART_CASE_1);
     expect(status).toBe(200);
     expect(body).toEqual({ code: 200, data: [{ status: 'submitted', task_id: expect.stringMatching(APIMART_ID) }] });
     const id = (body.data as Array<{ task_id: string }>)[0]?.task_id as string;
@@ -105,21 +86,21 @@ describe('unified task routes (EvoLink and APIMart)', () => {
   });
 
   it('queries an EvoLink task in EvoLink words, tolerating a JSON content type with no body and ?language', async () => {
-    const id = (await create(EVOLINK_EXAMPLE)).body.id as string;
+    const id = (await create(EVOLINK_SPEC_EXAMPLE)).body.id as string;
     const got = await query(id, key, { headers: { 'content-type': 'application/json' } });
     expect(got.status).toBe(200);
     expect(got.body).toMatchObject({ id, object: 'video.generation.task', model: 'kling-v3-text-to-video', type: 'video' });
     expect(['pending', 'processing', 'completed']).toContain(got.body.status);
     expect(got.body.usage).toBeUndefined();
-    const apimartId = ((await create(APIMART_EXAMPLE)).body.data as Array<{ task_id: string }>)[0]?.task_id as string;
+    const apimartId = ((await create(APIMART_CASE_1)).body.data as Array<{ task_id: string }>)[0]?.task_id as string;
     const res = await server.api(`/v1/tasks/${apimartId}?language=zh`, { key, headers: { 'content-type': 'application/json' } });
     expect(res.status).toBe(200);
     expect(((await res.json()) as Json).code).toBe(200);
   });
 
   it('answers 404 "Task not found or expired" for another key, an unknown id, and a Kling task', async () => {
-    const evolinkId = (await create(EVOLINK_EXAMPLE)).body.id as string;
-    const apimartId = ((await create(APIMART_EXAMPLE)).body.data as Array<{ task_id: string }>)[0]?.task_id as string;
+    const evolinkId = (await create(EVOLINK_SPEC_EXAMPLE)).body.id as string;
+    const apimartId = ((await create(APIMART_CASE_1)).body.data as Array<{ task_id: string }>)[0]?.task_id as string;
     const klingRes = await server.api('/v1/videos/text2video', { method: 'POST', key, json: README_EXAMPLE });
     const klingId = ((await klingRes.json()) as { data: { task_id: string } }).data.task_id;
     for (const [id, k] of [[evolinkId, other], [apimartId, other], ['task-unified-1757169743-7cvnl5zw', key], [klingId, key]] as const) {
@@ -131,12 +112,12 @@ describe('unified task routes (EvoLink and APIMart)', () => {
 
   it('answers EvoLink bad input in EvoLink envelope naming the field', async () => {
     const cases: Array<[unknown, number, string, RegExp]> = [
-      [{ ...EVOLINK_EXAMPLE, duration: 16 }, 400, 'duration', /^duration must be an integer between 3 and 15$/],
-      [{ ...EVOLINK_EXAMPLE, quality: '8k' }, 400, 'quality', /^quality must be one of/],
-      [{ ...TURBO_EXAMPLE, quality: '4k' }, 400, 'quality', /4k is not available/],
-      [{ ...TURBO_EXAMPLE, prompt: '镜头 1, 3, a; 镜头 2, 1, b;' }, 400, 'prompt', /must add up to the total duration \(5\), not 4$/],
-      [{ ...EVOLINK_EXAMPLE, voice_ids: ['v1'] }, 400, 'voice_ids', /requires sound to be on/],
-      [{ ...EVOLINK_EXAMPLE, model: 'sora-2' }, 400, 'model', /^model 'sora-2' is not available; available models: kling-v3-text-to-video, kling-v3-turbo-text-to-video, kling-v3$/],
+      [{ ...EVOLINK_SPEC_EXAMPLE, duration: 16 }, 400, 'duration', /^duration must be an integer between 3 and 15$/],
+      [{ ...EVOLINK_SPEC_EXAMPLE, quality: '8k' }, 400, 'quality', /^quality must be one of/],
+      [{ ...EVOLINK_SEED_002, quality: '4k' }, 400, 'quality', /4k is not available/],
+      [{ ...EVOLINK_SEED_002, prompt: '镜头 1, 3, a; 镜头 2, 1, b;' }, 400, 'prompt', /must add up to the total duration \(5\), not 4$/],
+      [{ ...EVOLINK_SPEC_EXAMPLE, voice_ids: ['v1'] }, 400, 'voice_ids', /requires sound to be on/],
+      [{ ...EVOLINK_SPEC_EXAMPLE, model: 'sora-2' }, 400, 'model', /^model 'sora-2' is not available; available models: kling-v3-text-to-video, kling-v3-turbo-text-to-video, kling-v3$/],
       [{ prompt: 'no model' }, 400, 'model', /^model is required/],
       [{ model: 42 }, 400, 'model', /^model must be a string$/],
     ];
@@ -152,10 +133,10 @@ describe('unified task routes (EvoLink and APIMart)', () => {
 
   it('answers APIMart bad input in the APIMart envelope naming the field', async () => {
     const cases: Array<[unknown, string, RegExp]> = [
-      [{ ...APIMART_EXAMPLE, duration: '5' }, 'duration', /^duration must be a plain JSON number such as 5, not a quoted string$/],
-      [{ ...APIMART_EXAMPLE, image_urls: ['https://a.test/1.jpg', 'https://a.test/2.jpg', 'https://a.test/3.jpg'] }, 'image_urls', /at most 2 images/],
-      [{ ...APIMART_EXAMPLE, multi_shot: true }, 'shot_type', /required when multi_shot is true/],
-      [{ ...APIMART_EXAMPLE, prompt: '@fox runs', elements: [{ name: 'dog', description: 'a dog', element_input_urls: ['https://a.test/1.jpg', 'https://a.test/2.jpg'] }] }, 'prompt', /mentions @fox/],
+      [{ ...APIMART_CASE_1, duration: '5' }, 'duration', /^duration must be a plain JSON number such as 5, not a quoted string$/],
+      [{ ...APIMART_CASE_1, image_urls: ['https://a.test/1.jpg', 'https://a.test/2.jpg', 'https://a.test/3.jpg'] }, 'image_urls', /at most 2 images/],
+      [{ ...APIMART_CASE_1, multi_shot: true }, 'shot_type', /required when multi_shot is true/],
+      [{ ...APIMART_CASE_1, prompt: '@fox runs', elements: [{ name: 'dog', description: 'a dog', element_input_urls: ['https://a.test/1.jpg', 'https://a.test/2.jpg'] }] }, 'prompt', /mentions @fox/],
     ];
     for (const [body, param, message] of cases) {
       const r = await create(body);
@@ -167,7 +148,7 @@ describe('unified task routes (EvoLink and APIMart)', () => {
   });
 
   it('answers bad credentials, malformed JSON and an oversized body in the EvoLink envelope', async () => {
-    const noKey = await create(EVOLINK_EXAMPLE, '');
+    const noKey = await create(EVOLINK_SPEC_EXAMPLE, '');
     expect(noKey.status).toBe(401);
     expectEvolinkError(noKey.body, 401);
     expect(noKey.body.error.type).toBe('authentication_error');
@@ -182,10 +163,10 @@ describe('unified task routes (EvoLink and APIMart)', () => {
     });
     expect(bad.status).toBe(400);
     expectEvolinkError(await bad.json(), 400);
-    const huge = await create({ ...APIMART_EXAMPLE, padding: 'x'.repeat(1024 * 1024 + 10) });
+    const huge = await create({ ...APIMART_CASE_1, padding: 'x'.repeat(1024 * 1024 + 10) });
     expect(huge.status).toBe(400);
     expectEvolinkError(huge.body, 400);
-    const array = await create([EVOLINK_EXAMPLE]);
+    const array = await create([EVOLINK_SPEC_EXAMPLE]);
     expect(array.status).toBe(400);
     expectEvolinkError(array.body, 400);
   });

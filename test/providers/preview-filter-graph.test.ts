@@ -2,15 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { ASPECT_RATIOS, TIERS, outputSize, type VideoRequest } from '../../src/domain/video-request.ts';
 import { escapeFilterValue, planPreviewRender, shotColour, shotToneHz } from '../../src/providers/preview/filter-graph.ts';
 import { computeLayout } from '../../src/providers/preview/preview-layout.ts';
+import { videoRequest } from '../support/video-request.ts';
 
 const fonts = { regular: '/fonts/Sans.ttf', bold: '/fonts/Sans-Bold.ttf' };
 
 function request(overrides: Partial<VideoRequest> = {}): VideoRequest {
-  return {
-    model: 'kling-v3', prompt: 'A fox', negativePrompt: '', multiShot: null, shots: [], duration: 5, tier: 'std',
-    aspectRatio: '16:9', sound: false, voiceIds: [], cfgScale: null, cameraControl: null, watermark: false,
-    callbackUrl: null, externalTaskId: null, firstFrame: null, lastFrame: null, elements: [], ...overrides,
-  };
+  return videoRequest({ prompt: 'A fox', ...overrides });
 }
 
 const graphOf = (args: string[]): string => args[args.indexOf('-filter_complex') + 1] ?? '';

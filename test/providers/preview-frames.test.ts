@@ -14,6 +14,7 @@ import { planPreviewRender, shotColour } from '../../src/providers/preview/filte
 import { createGuardedImageLoader } from '../../src/providers/preview/guarded-image-loader.ts';
 import { createPreviewProvider } from '../../src/providers/preview/preview-provider.ts';
 import { tempDir } from '../support/temp-dir.ts';
+import { videoRequest } from '../support/video-request.ts';
 
 const execFileAsync = promisify(execFile);
 const { ffmpeg, ffprobe } = resolveFfmpegBinaries({ ffmpegPath: null, ffprobePath: null });
@@ -25,11 +26,7 @@ const preview = createPreviewProvider({ ffmpeg, loadImage: createGuardedImageLoa
 const strictPreview = createPreviewProvider({ ffmpeg, loadImage: createGuardedImageLoader({ ffprobe, allowPrivate: false }) });
 
 function request(overrides: Partial<VideoRequest> = {}): VideoRequest {
-  return {
-    model: 'kling-v3', prompt: 'A red balloon drifts into a blue sky', negativePrompt: '', multiShot: null, shots: [],
-    duration: 3, tier: 'std', aspectRatio: '16:9', sound: false, voiceIds: [], cfgScale: null, cameraControl: null,
-    watermark: false, callbackUrl: null, externalTaskId: null, firstFrame: null, lastFrame: null, elements: [], ...overrides,
-  };
+  return videoRequest({ prompt: 'A red balloon drifts into a blue sky', duration: 3, ...overrides });
 }
 
 let dirs = 0;

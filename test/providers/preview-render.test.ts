@@ -11,17 +11,14 @@ import type { RenderContext } from '../../src/providers/provider.ts';
 import { shotColour } from '../../src/providers/preview/filter-graph.ts';
 import { createPreviewProvider } from '../../src/providers/preview/preview-provider.ts';
 import { tempDir } from '../support/temp-dir.ts';
+import { videoRequest } from '../support/video-request.ts';
 
 const execFileAsync = promisify(execFile);
 const { ffmpeg, ffprobe } = resolveFfmpegBinaries({ ffmpegPath: null, ffprobePath: null });
 const preview = createPreviewProvider({ ffmpeg });
 
 function request(overrides: Partial<VideoRequest> = {}): VideoRequest {
-  return {
-    model: 'kling-v3', prompt: 'A red fox runs through fresh snow at dawn', negativePrompt: '', multiShot: null, shots: [],
-    duration: 3, tier: 'std', aspectRatio: '16:9', sound: false, voiceIds: [], cfgScale: null, cameraControl: null,
-    watermark: false, callbackUrl: null, externalTaskId: null, firstFrame: null, lastFrame: null, elements: [], ...overrides,
-  };
+  return videoRequest({ prompt: 'A red fox runs through fresh snow at dawn', duration: 3, ...overrides });
 }
 
 const tmp = tempDir('reelay-preview-');

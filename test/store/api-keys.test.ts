@@ -1,21 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApiKeyStore, hashKey, type ApiKeyStore } from '../../src/store/api-keys.ts';
 import type { Db } from '../../src/store/database.ts';
 import { migrateToLatest } from '../../src/store/migrations.ts';
 import { backends } from '../support/databases.ts';
+import { eachDatabase } from '../support/each-database.ts';
 
 describe.each(backends)('API key store on $name', (backend) => {
   let db: Db;
-  let cleanup: () => Promise<void>;
   let keys: ApiKeyStore;
   const encryptionKey = randomBytes(32);
 
-  beforeEach(async () => {
-    ({ db, cleanup } = await backend.open());
+  eachDatabase(backend, (opened) => {
+    db = opened;
     keys = createApiKeyStore(db.kysely, encryptionKey);
   });
-  afterEach(async () => cleanup());
 
   it('stores the key only as a hash and the secret key only encrypted', async () => {
     const k = await keys.create('app');

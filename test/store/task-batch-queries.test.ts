@@ -1,40 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors.ts';
 import { internalId, klingTaskId } from '../../src/domain/ids.ts';
 import type { TaskKind } from '../../src/domain/task.ts';
-import type { VideoRequest } from '../../src/domain/video-request.ts';
-import type { Db } from '../../src/store/database.ts';
 import { createTaskBatchQueries, decodeTaskCursor, encodeTaskCursor, type TaskBatchQueries } from '../../src/store/task-batch-queries.ts';
 import { createTaskRepository, type TaskRepository } from '../../src/store/task-repository.ts';
 import { backends } from '../support/databases.ts';
-
-const request = (over: Partial<VideoRequest> = {}): VideoRequest => ({
-  model: 'kling-v3',
-  prompt: 'a cat',
-  negativePrompt: '',
-  multiShot: null,
-  shots: [],
-  duration: 5,
-  tier: 'std',
-  aspectRatio: '16:9',
-  sound: false,
-  voiceIds: [],
-  cfgScale: null,
-  cameraControl: null,
-  watermark: false,
-  callbackUrl: null,
-  externalTaskId: null,
-  firstFrame: null,
-  lastFrame: null,
-  elements: [],
-  ...over,
-});
+import { eachDatabase } from '../support/each-database.ts';
+import { videoRequest } from '../support/video-request.ts';
 
 type Insert = { keyId?: string; at?: number; externalTaskId?: string; dialect?: string; kind?: TaskKind };
 
 describe.each(backends)('task batch queries on $name', (backend) => {
-  let db: Db;
-  let cleanup: () => Promise<void>;
   let tasks: TaskRepository;
   let batches: TaskBatchQueries;
   let clock = 1_800_000_000_000;
@@ -47,18 +23,16 @@ describe.each(backends)('task batch queries on $name', (backend) => {
       keyId: o.keyId ?? 'key_a',
       dialect: o.dialect ?? 'kling-new',
       kind: o.kind ?? 'text2video',
-      request: request(o.externalTaskId ? { externalTaskId: o.externalTaskId } : {}),
+      request: videoRequest(o.externalTaskId ? { externalTaskId: o.externalTaskId } : {}),
       provider: 'preview',
       now,
     });
   };
 
-  beforeEach(async () => {
-    ({ db, cleanup } = await backend.open());
+  eachDatabase(backend, (db) => {
     tasks = createTaskRepository(db.kysely, db.kind);
     batches = createTaskBatchQueries(db.kysely);
   });
-  afterEach(async () => cleanup());
 
   it('finds a key tasks by public ids in the order asked, leaving out unknown and foreign ids', async () => {
     const a = await insert();

@@ -1,35 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { internalId, openAiVideoId } from '../../src/domain/ids.ts';
-import type { VideoRequest } from '../../src/domain/video-request.ts';
-import type { Db } from '../../src/store/database.ts';
 import { createTaskDeletion, type TaskDeletion } from '../../src/store/task-deletion.ts';
 import { createTaskRepository, type TaskRepository } from '../../src/store/task-repository.ts';
 import { backends } from '../support/databases.ts';
+import { eachDatabase } from '../support/each-database.ts';
+import { videoRequest } from '../support/video-request.ts';
 
-const request: VideoRequest = {
-  model: 'kling-v3',
-  prompt: 'a cat',
-  negativePrompt: '',
-  multiShot: null,
-  shots: [],
-  duration: 5,
-  tier: 'std',
-  aspectRatio: '16:9',
-  sound: false,
-  voiceIds: [],
-  cfgScale: null,
-  cameraControl: null,
-  watermark: true,
-  callbackUrl: null,
-  externalTaskId: null,
-  firstFrame: null,
-  lastFrame: null,
-  elements: [],
-};
+const request = videoRequest({ watermark: true });
 
 describe.each(backends)('task deletion on $name', (backend) => {
-  let db: Db;
-  let cleanup: () => Promise<void>;
   let tasks: TaskRepository;
   let remove: TaskDeletion;
   const clock = 1_800_000_000_000;
@@ -37,12 +16,10 @@ describe.each(backends)('task deletion on $name', (backend) => {
   const insert = (keyId = 'key_a', dialect = 'openai') =>
     tasks.insert({ id: internalId(clock), publicId: openAiVideoId(), keyId, dialect, kind: 'text2video', request, provider: 'preview', now: clock });
 
-  beforeEach(async () => {
-    ({ db, cleanup } = await backend.open());
+  eachDatabase(backend, (db) => {
     tasks = createTaskRepository(db.kysely, db.kind);
     remove = createTaskDeletion(db.kysely);
   });
-  afterEach(async () => cleanup());
 
   it('deletes a completed task and returns the keys of its video and watermarked copy', async () => {
     const t = await insert();

@@ -1,35 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { internalId, openAiVideoId } from '../../src/domain/ids.ts';
-import type { VideoRequest } from '../../src/domain/video-request.ts';
-import type { Db } from '../../src/store/database.ts';
 import { createTaskPageAfter, type TaskPageAfter } from '../../src/store/task-page-after.ts';
 import { createTaskRepository, type TaskRepository } from '../../src/store/task-repository.ts';
 import { backends } from '../support/databases.ts';
+import { eachDatabase } from '../support/each-database.ts';
+import { videoRequest } from '../support/video-request.ts';
 
-const request: VideoRequest = {
-  model: 'kling-v3',
-  prompt: 'a cat',
-  negativePrompt: '',
-  multiShot: null,
-  shots: [],
-  duration: 5,
-  tier: 'std',
-  aspectRatio: '16:9',
-  sound: false,
-  voiceIds: [],
-  cfgScale: null,
-  cameraControl: null,
-  watermark: false,
-  callbackUrl: null,
-  externalTaskId: null,
-  firstFrame: null,
-  lastFrame: null,
-  elements: [],
-};
+const request = videoRequest();
 
 describe.each(backends)('task page after a cursor on $name', (backend) => {
-  let db: Db;
-  let cleanup: () => Promise<void>;
   let tasks: TaskRepository;
   let pageAfter: TaskPageAfter;
   let clock = 1_800_000_000_000;
@@ -37,12 +16,10 @@ describe.each(backends)('task page after a cursor on $name', (backend) => {
   const insert = async (keyId = 'key_a', dialect = 'openai', now = clock++) =>
     (await tasks.insert({ id: internalId(now), publicId: openAiVideoId(), keyId, dialect, kind: 'text2video', request, provider: 'preview', now })).publicId;
 
-  beforeEach(async () => {
-    ({ db, cleanup } = await backend.open());
+  eachDatabase(backend, (db) => {
     tasks = createTaskRepository(db.kysely, db.kind);
     pageAfter = createTaskPageAfter(db.kysely);
   });
-  afterEach(async () => cleanup());
 
   const ids = async (query: Partial<Parameters<TaskPageAfter>[0]>) => {
     const page = await pageAfter({ keyId: 'key_a', dialect: 'openai', after: null, order: 'desc', limit: 20, ...query });

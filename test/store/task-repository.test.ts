@@ -1,28 +1,24 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors.ts';
 import { internalId, klingTaskId } from '../../src/domain/ids.ts';
 import type { VideoRequest } from '../../src/domain/video-request.ts';
 import { videoRequest } from '../support/video-request.ts';
-import type { Db } from '../../src/store/database.ts';
 import { createTaskRepository, type TaskRepository } from '../../src/store/task-repository.ts';
 import { backends } from '../support/databases.ts';
+import { eachDatabase } from '../support/each-database.ts';
 
 const request = videoRequest;
 
 describe.each(backends)('task repository on $name', (backend) => {
-  let db: Db;
-  let cleanup: () => Promise<void>;
   let tasks: TaskRepository;
   let clock = 1_800_000_000_000;
 
   const insert = (keyId = 'key_a', over: Partial<VideoRequest> = {}) =>
     tasks.insert({ id: internalId(clock), publicId: klingTaskId(clock), keyId, dialect: 'kling', kind: 'text2video', request: request(over), provider: 'preview', now: clock++ });
 
-  beforeEach(async () => {
-    ({ db, cleanup } = await backend.open());
+  eachDatabase(backend, (db) => {
     tasks = createTaskRepository(db.kysely, db.kind);
   });
-  afterEach(async () => cleanup());
 
   it('stores a queued task and reads it back unchanged', async () => {
     const created = await insert('key_a', { prompt: 'rain on a pond', sound: true, duration: 7 });

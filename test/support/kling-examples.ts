@@ -31,3 +31,6 @@ export const OFFICIAL_MULTI_SHOT = {
   callback_url: '',
   external_task_id: '',
 } as const;
+
+/** Seed 002's own shot-syntax example, the new design's multi-shot prompt (5 s = 3 + 2). */
+export const SEED_002_SHOTS = '镜头 1, 3, the girl walks toward the window; 镜头 2, 2, the camera zooms into her profile;';

@@ -16,22 +16,22 @@ import {
   type Tier,
   type VideoRequest,
 } from '../../domain/video-request.ts';
+import { canonicalModel } from '../shared/served-models.ts';
+import { NOT_AN_OBJECT, TRUE_OR_FALSE, bool, digitInteger, int, isObjectBody, jsonInteger, list, obj, oneOf, readShape, str, wirePath } from '../shared/wire-shape.ts';
 import { EVOLINK_FIELD_NAMES } from './field-names.ts';
-import { EVOLINK_MODELS, isEvolinkModel } from './models.ts';
-import { NOT_AN_OBJECT, bool, isObjectBody, jsonInteger, list, obj, oneOf, readShape, shotSeconds, str, wirePath } from './wire-shape.ts';
+import { EVOLINK_MODELS } from './models.ts';
 
 /** EvoLink's `quality` names the output height; Reelay's tier is what it means. */
 const QUALITY_TIERS = { '720p': 'std', '1080p': 'pro', '4k': '4k' } as const satisfies Record<string, Tier>;
 const QUALITIES = Object.keys(QUALITY_TIERS) as Array<keyof typeof QUALITY_TIERS>;
 const SOUNDS = ['on', 'off'] as const;
 const DEFAULT_DURATION = 5;
-const INTEGER = { error: 'must be an integer' };
 const NON_EMPTY = 'must be a non-empty string';
 const SYNTAX = 'shot syntax (镜头 n, m, words;)';
 
 // [I] The seed-000 `multi_prompt` items are "segments with own prompt and duration"; `index` is
 // optional (position order when absent) so bodies ported from Kling or APIMart work unchanged.
-const shotItem = obj({ index: z.number(INTEGER).int(INTEGER).nullish(), prompt: str(), duration: z.unknown().optional() });
+const shotItem = obj({ index: int().nullish(), prompt: str(), duration: z.unknown().optional() });
 
 // [I] `model_params` is documented as "multi-shot control and watermark"; its inner keys are
 // taken from the Kling body EvoLink forwards to: multi_shot, shot_type, multi_prompt, watermark.
@@ -43,14 +43,14 @@ const bodySchema = z.object({
   aspect_ratio: z.enum(ASPECT_RATIOS, oneOf(ASPECT_RATIOS)).nullish(),
   quality: z.enum(QUALITIES, oneOf(QUALITIES)).nullish(),
   sound: z.enum(SOUNDS, oneOf(SOUNDS)).nullish(),
-  generate_audio: bool().nullish(),
+  generate_audio: bool(TRUE_OR_FALSE).nullish(),
   voice_ids: list(z.string({ error: NON_EMPTY }).regex(/\S/, { error: NON_EMPTY })).nullish(),
   multi_prompt: list(shotItem).nullish(),
   model_params: obj({
-    multi_shot: bool().nullish(),
+    multi_shot: bool(TRUE_OR_FALSE).nullish(),
     shot_type: z.enum(SHOT_TYPES, oneOf(SHOT_TYPES)).nullish(),
     multi_prompt: list(shotItem).nullish(),
-    watermark: bool().nullish(),
+    watermark: bool(TRUE_OR_FALSE).nullish(),
   }).nullish(),
   callback_url: str().nullish(),
 });
@@ -62,7 +62,7 @@ type ShotSource = { multiShot: ShotType | null; shots: Shot[]; positions: number
 export function parseEvolinkCreate(body: unknown, options: { models: readonly string[] }): VideoRequest {
   if (!isObjectBody(body)) throw new AppError('invalid_parameter', NOT_AN_OBJECT);
   const b = readShape(bodySchema, body);
-  const model = canonicalModel(b.model, options.models);
+  const model = canonicalModel(b.model, EVOLINK_MODELS, options.models);
   const source = shotsOf(b, model);
   const request: VideoRequest = {
     model,
@@ -91,16 +91,6 @@ export function parseEvolinkCreate(body: unknown, options: { models: readonly st
     throw new AppError('invalid_parameter', message, { field });
   }
   return request;
-}
-
-function canonicalModel(name: string, served: readonly string[]): string {
-  const canonical = isEvolinkModel(name) ? EVOLINK_MODELS[name] : undefined;
-  if (canonical === undefined || !served.includes(canonical)) {
-    const available = Object.entries(EVOLINK_MODELS).filter(([, m]) => served.includes(m)).map(([wire]) => wire);
-    const shown = name.length > 64 ? `${name.slice(0, 64)}…` : name;
-    throw new AppError('invalid_parameter', `model '${shown}' is not available; available models: ${available.join(', ') || 'none'}`, { field: 'model' });
-  }
-  return canonical;
 }
 
 /**
@@ -135,7 +125,7 @@ function shotsOf(b: Body, model: string): ShotSource {
   }
   if (multiShot !== 'customize') return { multiShot, shots: [], positions: [], wire, prompt };
   const sorted = items
-    .map((s, position) => ({ position, shot: { index: s.index ?? position + 1, prompt: s.prompt, duration: shotSeconds(s.duration) } }))
+    .map((s, position) => ({ position, shot: { index: s.index ?? position + 1, prompt: s.prompt, duration: digitInteger(s.duration) } }))
     .sort((x, y) => x.shot.index - y.shot.index);
   return { multiShot, shots: sorted.map((s) => s.shot), positions: sorted.map((s) => s.position), wire, prompt };
 }

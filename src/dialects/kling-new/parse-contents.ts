@@ -8,26 +8,22 @@
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
 import type { VideoElement } from '../../domain/elements.ts';
+import { httpUrl, isObjectBody, readShape, str } from '../shared/wire-shape.ts';
 import type { ContentPositions } from './field-names.ts';
-import { isObjectBody, shape } from './wire-shape.ts';
 
 export const CONTENT_TYPES = ['prompt', 'first_frame', 'last_frame', 'element'] as const;
 
 const TYPE = { error: `must be one of: ${CONTENT_TYPES.join(', ')}` };
 const ELEMENT_ID = { error: 'must be a numeric element id' };
 // The item is named `url`, so a URL it must be [I]: raw base64 goes to the legacy `image` field.
-const HTTP_URL = 'must be an absolute http(s) URL';
-const httpUrl = () =>
-  z
-    .string({ error: HTTP_URL })
-    .refine((v) => /^https?:\/\//i.test(v) && URL.canParse(v), { error: HTTP_URL });
+const ABSOLUTE_URL = 'must be an absolute http(s) URL';
 
 const itemSchema = z.discriminatedUnion(
   'type',
   [
-    z.object({ type: z.literal('prompt'), text: z.string({ error: 'must be a string' }) }),
-    z.object({ type: z.literal('first_frame'), url: httpUrl() }),
-    z.object({ type: z.literal('last_frame'), url: httpUrl() }),
+    z.object({ type: z.literal('prompt'), text: str() }),
+    z.object({ type: z.literal('first_frame'), url: httpUrl(ABSOLUTE_URL) }),
+    z.object({ type: z.literal('last_frame'), url: httpUrl(ABSOLUTE_URL) }),
     z.object({
       type: z.literal('element'),
       element_id: z.union([z.number().int(ELEMENT_ID).nonnegative(ELEMENT_ID), z.string().regex(/^\d{1,20}$/, ELEMENT_ID)], ELEMENT_ID),
@@ -47,11 +43,11 @@ export type ParsedContents = {
 };
 
 export function parseContents(body: object): ParsedContents {
-  const items = shape(contentsSchema, body).contents ?? [];
+  const items = readShape(contentsSchema, body).contents ?? [];
   const out: ParsedContents = { prompt: null, firstFrame: null, lastFrame: null, elements: [], positions: { firstFrame: null, lastFrame: null, elements: [] } };
   for (const [i, raw] of items.entries()) {
     if (!isObjectBody(raw)) throw new AppError('invalid_parameter', `contents[${i}] must be an object`, { field: `contents[${i}]` });
-    const content = shape(itemSchema, raw, `contents[${i}]`);
+    const content = readShape(itemSchema, raw, `contents[${i}]`);
     const once = (taken: unknown) => {
       if (taken !== null) {
         throw new AppError('invalid_parameter', `contents[${i}] is a second ${content.type} item; give at most one`, { field: `contents[${i}]` });

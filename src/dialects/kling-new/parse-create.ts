@@ -10,19 +10,14 @@ import { AppError } from '../../domain/errors.ts';
 import { parseShotSyntax } from '../../domain/shot-syntax.ts';
 import type { TaskKind } from '../../domain/task.ts';
 import { ASPECT_RATIOS, checkVideoRequest, type Shot, type ShotType, type Tier, type VideoRequest } from '../../domain/video-request.ts';
+import { NOT_AN_OBJECT, bool, fieldError, isObjectBody, obj, oneOf, readShape, str } from '../shared/wire-shape.ts';
 import { NO_CONTENTS, klingNewWireField } from './field-names.ts';
 import { parseContents } from './parse-contents.ts';
-import { NOT_AN_OBJECT, isObjectBody, shape } from './wire-shape.ts';
 
 export const RESOLUTIONS = ['720p', '1080p', '4k'] as const;
 export const AUDIO_MODES = ['native', 'off'] as const;
 
 const TIER_OF: Record<(typeof RESOLUTIONS)[number], Tier> = { '720p': 'std', '1080p': 'pro', '4k': '4k' };
-
-const oneOf = (values: readonly string[]) => ({ error: `must be one of: ${values.join(', ')}` });
-const str = () => z.string({ error: 'must be a string' });
-const bool = () => z.boolean({ error: 'must be a boolean' });
-const obj = <S extends z.ZodRawShape>(s: S) => z.object(s, { error: 'must be an object' });
 
 const bodySchema = z.object({
   prompt: str().nullish(),
@@ -44,7 +39,7 @@ const bodySchema = z.object({
 /** Parses a new-design create body for the model and product of its path; throws AppError only. */
 export function parseKlingNewCreate(body: unknown, options: { model: string; kind: TaskKind }): VideoRequest {
   if (!isObjectBody(body)) throw new AppError('invalid_parameter', NOT_AN_OBJECT);
-  const b = shape(bodySchema, body);
+  const b = readShape(bodySchema, body);
   const contents = options.kind === 'image2video' ? parseContents(body) : null;
   if (contents?.prompt != null && b.prompt != null) {
     throw new AppError('invalid_parameter', 'prompt is given twice: send it either as prompt or as a contents item of type prompt', { field: 'prompt' });
@@ -73,10 +68,7 @@ export function parseKlingNewCreate(body: unknown, options: { model: string; kin
     elements: contents?.elements ?? [],
   };
   const violation = checkVideoRequest(request, { kind: options.kind });
-  if (violation) {
-    const field = klingNewWireField(violation.field, contents?.positions ?? NO_CONTENTS);
-    throw new AppError('invalid_parameter', `${field} ${violation.rule}`, { field });
-  }
+  if (violation) throw fieldError(klingNewWireField(violation.field, contents?.positions ?? NO_CONTENTS), violation.rule);
   return request;
 }
 

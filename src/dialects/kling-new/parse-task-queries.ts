@@ -6,8 +6,8 @@
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
 import type { TaskKind, TaskStatus } from '../../domain/task.ts';
+import { NOT_AN_OBJECT, isObjectBody, list, obj, oneOf, readShape, str } from '../shared/wire-shape.ts';
 import type { KlingNewStatus } from './render-task.ts';
-import { isObjectBody, NOT_AN_OBJECT, shape } from './wire-shape.ts';
 
 export const MAX_IDS_PER_QUERY = 500; // [I] not documented; the listing's own page maximum
 export const LIST_LIMITS = { defaultLimit: 100, maxLimit: 500, defaultWindowMs: 30 * 86_400_000 } as const;
@@ -61,26 +61,20 @@ const limit = () => z.union([z.string().regex(/^\d{1,4}$/, { error: LIMIT }), z.
 const listSchema = z.object({
   start_time: millis().nullish(),
   end_time: millis().nullish(),
-  cursor: z.string({ error: 'must be a string' }).nullish(),
+  cursor: str().nullish(),
   limit: limit().nullish(),
-  filters: z
-    .array(
-      z.object(
-        {
-          key: z.enum(['status', 'product_type'], { error: 'must be one of: status, product_type' }),
-          values: z.array(z.string({ error: 'must be a string' }), { error: 'must be an array of strings' }).min(1, { error: 'must hold at least one value' }),
-        },
-        { error: 'must be an object' },
-      ),
-      { error: 'must be an array' },
-    )
-    .nullish(),
+  filters: list(
+    obj({
+      key: z.enum(['status', 'product_type'], oneOf(['status', 'product_type'])),
+      values: z.array(str(), { error: 'must be an array of strings' }).min(1, { error: 'must hold at least one value' }),
+    }),
+  ).nullish(),
 });
 
 /** Parses the `POST /tasks` body (an empty body means every default); `now` is epoch ms. */
 export function parseTaskListBody(body: unknown, now: number): TaskListQuery {
   if (!isObjectBody(body)) throw new AppError('invalid_parameter', NOT_AN_OBJECT);
-  const b = shape(listSchema, body);
+  const b = readShape(listSchema, body);
   const to = b.end_time == null ? now : Number(b.end_time);
   const from = b.start_time == null ? to - LIST_LIMITS.defaultWindowMs : Number(b.start_time);
   if (from > to) throw new AppError('invalid_parameter', 'start_time must not be later than end_time', { field: 'start_time' });

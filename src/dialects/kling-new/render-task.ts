@@ -3,6 +3,7 @@
  * legacy `succeed`), ms `create_time`/`update_time`, `outputs[]` and `billing[]`.
  */
 import type { Task, TaskStatus } from '../../domain/task.ts';
+import { endedMessage } from '../shared/task-message.ts';
 
 export type KlingNewStatus = 'submitted' | 'processing' | 'succeeded' | 'failed';
 
@@ -29,12 +30,6 @@ export const KLING_NEW_STATUS_WORDS: Record<TaskStatus, KlingNewStatus> = {
   canceled: 'failed',
 };
 
-function message(task: Task): string {
-  if (task.status === 'failed') return task.failure?.message ?? 'the task failed';
-  if (task.status === 'canceled') return 'the task was canceled';
-  return '';
-}
-
 /** The create answer: the documented subset of the task object. */
 export function renderKlingNewCreated(task: Task): KlingNewCreated {
   return {
@@ -55,7 +50,7 @@ export function renderKlingNewTask(task: Task, mediaUrl: (key: string) => string
   const done = task.status === 'completed' && task.result !== null;
   return {
     ...renderKlingNewCreated(task),
-    message: message(task),
+    message: endedMessage(task),
     outputs: done
       ? (task.result?.videos ?? []).map((v) => ({
           type: 'video' as const,

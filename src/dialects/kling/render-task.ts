@@ -1,5 +1,6 @@
 /** A task in the official Kling legacy words (spec §1.5): statuses, ms timestamps, string durations. */
 import type { Task, TaskStatus } from '../../domain/task.ts';
+import { endedMessage } from '../shared/task-message.ts';
 
 export type KlingVideo = { id: string; url: string; duration: string; watermark_url?: string };
 
@@ -29,18 +30,12 @@ const STATUS_WORDS: Record<TaskStatus, KlingTaskData['task_status']> = {
   canceled: 'failed',
 };
 
-function statusMessage(task: Task): string {
-  if (task.status === 'failed') return task.failure?.message ?? 'the task failed';
-  if (task.status === 'canceled') return 'the task was canceled';
-  return '';
-}
-
 /** `mediaUrl` turns a storage key into a signed link. */
 export function renderKlingTask(task: Task, mediaUrl: (key: string) => string): KlingTaskData {
   const data: KlingTaskData = {
     task_id: task.publicId,
     task_status: STATUS_WORDS[task.status],
-    task_status_msg: statusMessage(task),
+    task_status_msg: endedMessage(task),
     task_info: task.request.externalTaskId === null ? {} : { external_task_id: task.request.externalTaskId },
     watermark_info: { enabled: task.request.watermark },
     created_at: task.createdAt,

@@ -4,6 +4,7 @@
  * are never set by its parser; they keep a name so the record stays total over VideoRequest.
  */
 import type { VideoRequest } from '../../domain/video-request.ts';
+import { wirePath } from '../shared/wire-shape.ts';
 
 export const NOVITA_FIELD_NAMES = {
   // The model and its tier are the path (`/v3/async/kling-v3.0-pro-t2v`).
@@ -29,8 +30,5 @@ export const NOVITA_FIELD_NAMES = {
 
 /** A domain path on the Novita wire: the head is renamed, indexes and the rest are kept. */
 export function novitaWireField(path: string): string {
-  const match = /^([A-Za-z]+)(.*)$/.exec(path);
-  if (!match) return path;
-  const [, head = '', rest = ''] = match;
-  return `${Object.hasOwn(NOVITA_FIELD_NAMES, head) ? NOVITA_FIELD_NAMES[head as keyof typeof NOVITA_FIELD_NAMES] : head}${rest}`;
+  return wirePath(path, { heads: NOVITA_FIELD_NAMES });
 }

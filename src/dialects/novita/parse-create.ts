@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
 import { ASPECT_RATIOS, STANDARD_MODEL, checkVideoRequest, type Shot, type Tier, type VideoRequest } from '../../domain/video-request.ts';
+import { NOT_AN_OBJECT, bool, fieldError, int, isObjectBody, list, num, obj, oneOf, readShape, str } from '../shared/wire-shape.ts';
 import { novitaWireField } from './field-names.ts';
 
 /** The Novita model paths Reelay serves, and the tier each one names. */
@@ -14,35 +15,25 @@ export const NOVITA_MODELS = { 'kling-v3.0-pro-t2v': 'pro', 'kling-v3.0-std-t2v'
 export type NovitaModel = keyof typeof NOVITA_MODELS;
 
 const DEFAULT_DURATION = 5;
-const NOT_AN_OBJECT = 'request body must be a JSON object';
-
-const oneOf = (values: readonly string[]) => ({ error: `must be one of: ${values.join(', ')}` });
-const str = () => z.string({ error: 'must be a string' });
-const INTEGER = { error: 'must be an integer' };
 
 // Novita's schema is typed: `sound` is a JSON boolean and `duration` a JSON integer. A quoted
 // "5" is not taken, so a client tested against Reelay also works against Novita itself.
 const bodySchema = z.object({
   prompt: str().nullish(),
   negative_prompt: str().nullish(),
-  sound: z.boolean({ error: 'must be a boolean' }).nullish(),
+  sound: bool().nullish(),
   duration: z.unknown().optional(),
-  cfg_scale: z.number({ error: 'must be a number' }).nullish(),
+  cfg_scale: num().nullish(),
   aspect_ratio: z.enum(ASPECT_RATIOS, oneOf(ASPECT_RATIOS)).nullish(),
   // The seed shows the items only as `[{}]` [I]: each is one shot `{prompt, duration}` in play
   // order, as in Novita's other multi-shot wrappers; an `index`, if sent, must match that order.
-  multi_prompt: z
-    .array(
-      z.object({ index: z.number(INTEGER).int(INTEGER).nullish(), prompt: str(), duration: z.unknown().optional() }, { error: 'must be an object' }),
-      { error: 'must be an array' },
-    )
-    .nullish(),
+  multi_prompt: list(obj({ index: int().nullish(), prompt: str(), duration: z.unknown().optional() })).nullish(),
 });
 
 /** Parses a Novita create body for the model path `model`; throws AppError on any bad input. */
 export function parseNovitaCreate(body: unknown, options: { models: readonly string[]; model: NovitaModel }): VideoRequest {
   if (!isObjectBody(body)) throw new AppError('invalid_parameter', NOT_AN_OBJECT);
-  const b = shape(bodySchema, body);
+  const b = readShape(bodySchema, body);
   if (!options.models.includes(STANDARD_MODEL)) {
     throw new AppError('model_not_found', `model ${options.model} is not available on this server`, { field: 'model' });
   }
@@ -74,10 +65,7 @@ export function parseNovitaCreate(body: unknown, options: { models: readonly str
     elements: [],
   };
   const violation = checkVideoRequest(request, { kind: 'text2video' });
-  if (violation) {
-    const field = novitaWireField(violation.field);
-    throw new AppError('invalid_parameter', `${field} ${violation.rule}`, { field });
-  }
+  if (violation) throw fieldError(novitaWireField(violation.field), violation.rule);
   return request;
 }
 
@@ -94,30 +82,4 @@ function durationOf(value: unknown, shots: Shot[]): number {
 /** A JSON number stays itself (the domain rejects fractions and the range); anything else is NaN. */
 function wireInteger(value: unknown): number {
   return typeof value === 'number' ? value : Number.NaN;
-}
-
-function isObjectBody(body: unknown): body is object {
-  try {
-    return typeof body === 'object' && body !== null && !Array.isArray(body);
-  } catch {
-    return false;
-  }
-}
-
-/** Runs a zod schema over client data and turns its first issue into an AppError on the wire path. */
-function shape<T>(schema: z.ZodType<T>, value: unknown): T {
-  let result: z.ZodSafeParseResult<T>;
-  try {
-    result = schema.safeParse(value);
-  } catch (cause) {
-    throw new AppError('invalid_parameter', NOT_AN_OBJECT, { cause });
-  }
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = (issue?.path ?? []).reduce<string>(
-    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc === '' ? String(key) : `${acc}.${String(key)}`),
-    '',
-  );
-  if (field === '') throw new AppError('invalid_parameter', NOT_AN_OBJECT);
-  throw new AppError('invalid_parameter', `${field} ${issue?.message ?? 'is invalid'}`, { field });
 }

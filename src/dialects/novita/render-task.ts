@@ -1,5 +1,6 @@
 /** A task in Novita's Get Task Result words (spec §4.2): `TASK_STATUS_*`, string ttl, UUID ids. */
 import type { Task, TaskStatus } from '../../domain/task.ts';
+import { endedMessage } from '../shared/task-message.ts';
 
 export type NovitaStatus =
   | 'TASK_STATUS_QUEUED'
@@ -49,12 +50,6 @@ export function novitaTaskType(task: Task): string {
   return `kling-v3.0-${task.request.tier}-t2v`;
 }
 
-function reasonOf(task: Task): string {
-  if (task.status === 'failed') return task.failure?.message ?? 'the task failed';
-  if (task.status === 'canceled') return 'the task was canceled';
-  return '';
-}
-
 /**
  * [I] `eta` is whole seconds still to wait: the time spent so far stretched over the progress
  * left. Before there is any progress to go by it is 0, as in Novita's example, meaning unknown.
@@ -84,7 +79,7 @@ export function renderNovitaTask(task: Task, options: NovitaRenderOptions): Novi
       task_id: task.publicId,
       task_type: novitaTaskType(task),
       status: STATUS_WORDS[task.status],
-      reason: reasonOf(task),
+      reason: endedMessage(task),
       eta: etaSeconds(task, options.now ?? Date.now()),
       progress_percent: task.status === 'completed' ? 100 : task.progress,
     },

@@ -21,6 +21,7 @@
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
 import { ASPECT_RATIOS, STANDARD_MODEL, TIERS, TURBO_MODEL, checkVideoRequest, type VideoRequest } from '../../domain/video-request.ts';
+import { NOT_AN_OBJECT, digitInteger, fieldError, isObjectBody, oneOf, readShape, str, wirePath } from '../shared/wire-shape.ts';
 import { DEFAULT_FRAMING, OPENAI_SIZES, type Framing } from './sizes.ts';
 
 /** The model names this dialect knows; the server's config may serve fewer. */
@@ -30,11 +31,7 @@ const DEFAULT_MODEL = STANDARD_MODEL;
 const DEFAULT_SECONDS = 4;
 /** [I] Sora videos always have sound, so an OpenAI client expects audio unless it says otherwise. */
 const DEFAULT_SOUND = true;
-const NOT_AN_OBJECT = 'request body must be a JSON object';
 const SOUND_WORDS = ['true', 'false', 'on', 'off'] as const;
-
-const oneOf = (values: readonly string[]) => ({ error: `must be one of: ${values.join(', ')}` });
-const str = () => z.string({ error: 'must be a string' });
 
 const bodySchema = z.object({
   model: str().nullish(),
@@ -67,7 +64,7 @@ export function formFields(form: Record<string, unknown>): Record<string, string
 /** Parses a create body (JSON, or formFields of a form); throws AppError on any bad input. */
 export function parseOpenAiCreate(body: unknown, options: { models: readonly string[] }): VideoRequest {
   if (!isObjectBody(body)) throw new AppError('invalid_parameter', NOT_AN_OBJECT);
-  const b = shape(bodySchema, body);
+  const b = readShape(bodySchema, body);
   if (b.input_reference !== undefined && b.input_reference !== null) throw inputReferenceRefused();
   const model = checkedModel(b.model, options.models);
   const framing = framingOf(b.size, b.mode, b.aspect_ratio);
@@ -77,7 +74,7 @@ export function parseOpenAiCreate(body: unknown, options: { models: readonly str
     negativePrompt: b.negative_prompt ?? '',
     multiShot: null,
     shots: [],
-    duration: b.seconds === null || b.seconds === undefined ? DEFAULT_SECONDS : wholeSeconds(b.seconds),
+    duration: b.seconds === null || b.seconds === undefined ? DEFAULT_SECONDS : digitInteger(b.seconds),
     tier: framing.tier,
     aspectRatio: framing.aspectRatio,
     sound: b.sound === null || b.sound === undefined ? DEFAULT_SOUND : b.sound === true || b.sound === 'true' || b.sound === 'on',
@@ -92,10 +89,7 @@ export function parseOpenAiCreate(body: unknown, options: { models: readonly str
     elements: [],
   };
   const violation = checkVideoRequest(request, { kind: 'text2video' });
-  if (violation) {
-    const field = wireField(violation.field, b);
-    throw new AppError('invalid_parameter', `${field} ${violation.rule}`, { field });
-  }
+  if (violation) throw fieldError(wireField(violation.field, b), violation.rule);
   return request;
 }
 
@@ -134,12 +128,6 @@ function framingOf(size: string | null | undefined, mode: Framing['tier'] | null
   return framing;
 }
 
-/** "5" or 5 -> 5; anything else is NaN, which the domain reports with the range. */
-function wholeSeconds(value: string | number): number {
-  if (typeof value === 'number') return value;
-  return /^[1-9][0-9]{0,8}$/.test(value) ? Number(value) : Number.NaN;
-}
-
 /** A domain field on the OpenAI wire: tier and aspect come from `mode`/`aspect_ratio` or `size`. */
 function wireField(path: string, b: { mode?: unknown; aspect_ratio?: unknown }): string {
   const names: Record<string, string> = {
@@ -151,29 +139,5 @@ function wireField(path: string, b: { mode?: unknown; aspect_ratio?: unknown }):
     aspectRatio: b.aspect_ratio ? 'aspect_ratio' : 'size',
     sound: 'sound',
   };
-  const head = /^[A-Za-z]+/.exec(path)?.[0] ?? path;
-  return Object.hasOwn(names, head) ? `${names[head]}${path.slice(head.length)}` : path;
-}
-
-function isObjectBody(body: unknown): body is object {
-  try {
-    return typeof body === 'object' && body !== null && !Array.isArray(body);
-  } catch {
-    return false;
-  }
-}
-
-/** Runs a zod schema over client data and turns its first issue into an AppError on the wire path. */
-function shape<T>(schema: z.ZodType<T>, value: unknown): T {
-  let result: z.ZodSafeParseResult<T>;
-  try {
-    result = schema.safeParse(value);
-  } catch (cause) {
-    throw new AppError('invalid_parameter', NOT_AN_OBJECT, { cause });
-  }
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = (issue?.path ?? []).map(String).join('.');
-  if (field === '') throw new AppError('invalid_parameter', NOT_AN_OBJECT);
-  throw new AppError('invalid_parameter', `${field} ${issue?.message ?? 'is invalid'}`, { field });
+  return wirePath(path, { heads: names });
 }

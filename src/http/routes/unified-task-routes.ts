@@ -20,7 +20,7 @@ import { evolinkError } from '../../dialects/evolink/envelope.ts';
 import { EVOLINK_MODELS, isEvolinkModel } from '../../dialects/evolink/models.ts';
 import { parseEvolinkCreate } from '../../dialects/evolink/parse-create.ts';
 import { renderEvolinkCreated, renderEvolinkTask } from '../../dialects/evolink/render-task.ts';
-import { isObjectBody } from '../../dialects/evolink/wire-shape.ts';
+import { NOT_AN_OBJECT, isObjectBody } from '../../dialects/shared/wire-shape.ts';
 import type { AppEnv } from '../app-env.ts';
 import { limitBody, readJsonBody } from '../read-json.ts';
 import type { RouteDeps } from '../route-deps.ts';
@@ -36,7 +36,7 @@ function isUnifiedDialect(dialect: string): dialect is UnifiedDialect {
 
 /** Which dialect a create body speaks, from its `model`; an unreadable or unknown model is an EvoLink error. */
 function dialectOf(body: unknown, served: readonly string[]): UnifiedDialect {
-  if (!isObjectBody(body)) throw new AppError('invalid_parameter', 'request body must be a JSON object');
+  if (!isObjectBody(body)) throw new AppError('invalid_parameter', NOT_AN_OBJECT);
   let model: unknown;
   try {
     model = body.model;

@@ -1,7 +1,8 @@
 /**
  * Reading a client body against a zod shape, and naming a domain field on the client's wire.
- * Shared by the EvoLink and APIMart dialects (they share routes); both fail as an AppError whose
- * message starts with the wire field the client sent.
+ * Every dialect parses with these, so a bad body fails the same way in each: an AppError
+ * `invalid_parameter` whose message starts with the wire field the client sent.
+ * Imports only the domain (and zod): a dialect may use it, it knows no dialect.
  */
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
@@ -10,12 +11,18 @@ export const NOT_AN_OBJECT = 'request body must be a JSON object';
 
 export const oneOf = (values: readonly string[]) => ({ error: `must be one of: ${values.join(', ')}` });
 export const str = () => z.string({ error: 'must be a string' });
-export const bool = () => z.boolean({ error: 'must be a boolean (true or false)' });
+export const num = () => z.number({ error: 'must be a number' });
+/** EvoLink and APIMart (one set of routes) spell out the two values; the other dialects do not. */
+export const TRUE_OR_FALSE = 'must be a boolean (true or false)';
+export const bool = (message = 'must be a boolean') => z.boolean({ error: message });
 export const obj = <S extends z.ZodRawShape>(shape: S) => z.object(shape, { error: 'must be an object' });
 export const list = <T extends z.ZodType>(item: T) => z.array(item, { error: 'must be an array' });
+const INTEGER = { error: 'must be an integer' };
+/** A JSON integer (a shot's `index`). */
+export const int = () => z.number(INTEGER).int(INTEGER);
 const HTTP_URL = 'must be an http(s) URL';
-export const httpUrl = () =>
-  z.string({ error: HTTP_URL }).refine((v) => /^https?:\/\//i.test(v) && URL.canParse(v), { error: HTTP_URL });
+export const httpUrl = (message = HTTP_URL) =>
+  z.string({ error: message }).refine((v) => /^https?:\/\//i.test(v) && URL.canParse(v), { error: message });
 
 export function isObjectBody(body: unknown): body is Record<string, unknown> {
   try {
@@ -26,23 +33,38 @@ export function isObjectBody(body: unknown): body is Record<string, unknown> {
   }
 }
 
-/** Runs a zod shape over client data; its first issue becomes an AppError on the wire path. */
-export function readShape<T>(schema: z.ZodType<T>, value: unknown): T {
+/** The AppError of a field that breaks a rule: `<field> <rule>`, naming the field. */
+export function fieldError(field: string, rule: string): AppError {
+  return new AppError('invalid_parameter', `${field} ${rule}`, { field });
+}
+
+/** `contents[2].url` from zod's `['contents', 2, 'url']`. */
+export function issuePath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc === '' ? String(key) : `${acc}.${String(key)}`),
+    '',
+  );
+}
+
+/**
+ * Runs a zod shape over client data; its first issue becomes an AppError on the wire path.
+ * `prefix` is the wire path of `value` inside the body (`contents[2]`), '' for the body itself.
+ */
+export function readShape<T>(schema: z.ZodType<T>, value: unknown, prefix = ''): T {
+  const whole = prefix === '' ? NOT_AN_OBJECT : `${prefix} must be an object`;
   let result: z.ZodSafeParseResult<T>;
   try {
     result = schema.safeParse(value);
   } catch (cause) {
     // Only a value JSON.parse cannot produce (a throwing getter, a revoked proxy) gets here.
-    throw new AppError('invalid_parameter', NOT_AN_OBJECT, { cause });
+    throw new AppError('invalid_parameter', whole, { cause });
   }
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const path = (issue?.path ?? []).reduce<string>(
-    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc === '' ? String(key) : `${acc}.${String(key)}`),
-    '',
-  );
-  if (path === '') throw new AppError('invalid_parameter', NOT_AN_OBJECT);
-  throw new AppError('invalid_parameter', `${path} ${issue?.message ?? 'is invalid'}`, { field: path });
+  const inner = issuePath(issue?.path ?? []);
+  const field = prefix === '' ? inner : inner === '' ? prefix : inner.startsWith('[') ? `${prefix}${inner}` : `${prefix}.${inner}`;
+  if (field === '') throw new AppError('invalid_parameter', whole);
+  throw fieldError(field, issue?.message ?? 'is invalid');
 }
 
 /** A JSON integer as the client sent it: a quoted number is an error, anything else not whole is NaN for the domain to report with its range. */
@@ -56,10 +78,12 @@ export function jsonInteger(value: unknown, field: string, fallback: number): nu
 }
 
 /**
- * A shot's duration inside `multi_prompt`: a JSON integer, or a Kling-style digit string ("3")
- * since clients port multi_prompt bodies from the official API, whose shot durations are strings [I].
+ * A whole number as Kling writes it: a JSON number stays itself (the domain rejects fractions and
+ * the range), a digit string ("5") is read; anything else is NaN, which the domain reports with
+ * its range. Only Kling's own spellings: "05" or " 5" are not in its "3".."15" enum and would earn
+ * a 1201 from Kling itself, so a client built against Reelay must not come to rely on them.
  */
-export function shotSeconds(value: unknown): number {
+export function digitInteger(value: unknown): number {
   if (typeof value === 'number') return value;
   if (typeof value === 'string' && /^[1-9][0-9]{0,8}$/.test(value)) return Number(value);
   return Number.NaN;
