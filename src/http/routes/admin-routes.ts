@@ -8,8 +8,7 @@ import type { AppEnv } from '../app-env.ts';
 import type { Authenticator } from '../authenticate.ts';
 import { limitBody, readJsonBody } from '../read-json.ts';
 import { reelayError } from '../reelay-error.ts';
-import { toAppError } from '../to-app-error.ts';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { errorResponse } from '../to-app-error.ts';
 
 const createKeyBody = z.object({
   name: z
@@ -48,9 +47,11 @@ export function createAdminRoutes(deps: { authenticate: Authenticator; keys: Api
   });
 
   app.notFound((c) => reelayError(c, 404, 'route_not_found', `${c.req.method} ${c.req.path} is not an admin route`));
-  app.onError((e, c) => {
-    const error = toAppError(e, deps.log, c.get('requestId'));
-    return reelayError(c, error.status as ContentfulStatusCode, error.code, error.message);
-  });
+  app.onError((e, c) =>
+    errorResponse(c, deps.log, e, (error, requestId) => ({
+      status: error.status,
+      body: { error: { code: error.code, message: error.message, request_id: requestId } },
+    })),
+  );
   return app;
 }

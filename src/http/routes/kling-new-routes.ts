@@ -15,7 +15,7 @@ import { renderKlingNewCreated, renderKlingNewTask } from '../../dialects/kling-
 import type { TaskBatchQueries } from '../../store/task-batch-queries.ts';
 import type { AppEnv } from '../app-env.ts';
 import { limitBody, readJsonBody } from '../read-json.ts';
-import { toAppError } from '../to-app-error.ts';
+import { errorResponse } from '../to-app-error.ts';
 import type { RouteDeps } from '../route-deps.ts';
 
 export const KLING_NEW_DIALECT = 'kling-new';
@@ -81,13 +81,7 @@ export function createKlingNewRoutes(deps: RouteDeps, taskBatches?: TaskBatchQue
     });
   }
 
-  app.onError((e, c) => {
-    const error = toAppError(e, deps.log, c.get('requestId'));
-    // The unread rest of an oversized body would poison a kept-alive connection.
-    if (error.code === 'body_too_large') c.header('connection', 'close');
-    const { status, body } = klingError(error, c.get('requestId'));
-    return c.json(body, status as 400);
-  });
+  app.onError((e, c) => errorResponse(c, deps.log, e, klingError));
   return app;
 }
 

@@ -13,7 +13,7 @@ import { parseKlingCreate } from '../../dialects/kling/parse-create.ts';
 import { renderKlingTask } from '../../dialects/kling/render-task.ts';
 import type { AppEnv } from '../app-env.ts';
 import { IMAGE_BODY_BYTES, MAX_BODY_BYTES, limitBody, readJsonBody } from '../read-json.ts';
-import { toAppError } from '../to-app-error.ts';
+import { errorResponse } from '../to-app-error.ts';
 import type { RouteDeps } from '../route-deps.ts';
 
 
@@ -65,13 +65,7 @@ export function createKlingRoutes(deps: KlingRoutesDeps, flavor: KlingFlavor): H
     });
   }
 
-  app.onError((e, c) => {
-    const error = toAppError(e, deps.log, c.get('requestId'));
-    // The unread rest of an oversized body would poison a kept-alive connection.
-    if (error.code === 'body_too_large') c.header('connection', 'close');
-    const { status, body } = klingError(error, c.get('requestId'));
-    return c.json(body, status as 400);
-  });
+  app.onError((e, c) => errorResponse(c, deps.log, e, klingError));
   return app;
 }
 

@@ -13,7 +13,7 @@ import { renderNovitaTask } from '../../dialects/novita/render-task.ts';
 import type { AppEnv } from '../app-env.ts';
 import { limitBody, readJsonBody } from '../read-json.ts';
 import type { RouteDeps } from '../route-deps.ts';
-import { toAppError } from '../to-app-error.ts';
+import { errorResponse } from '../to-app-error.ts';
 
 export const NOVITA_DIALECT = 'novita';
 
@@ -55,12 +55,6 @@ export function createNovitaRoutes(deps: RouteDeps): Hono<AppEnv> {
     throw new AppError('route_not_found', `${c.req.method} ${c.req.path} is not a Novita API route; models served: ${Object.keys(NOVITA_MODELS).join(', ')}`);
   });
 
-  app.onError((e, c) => {
-    const error = toAppError(e, deps.log, c.get('requestId'));
-    // The unread rest of an oversized body would poison a kept-alive connection.
-    if (error.code === 'body_too_large') c.header('connection', 'close');
-    const { status, body } = novitaError(error);
-    return c.json(body, status as 400);
-  });
+  app.onError((e, c) => errorResponse(c, deps.log, e, novitaError));
   return app;
 }

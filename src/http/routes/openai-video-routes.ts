@@ -21,7 +21,7 @@ import type { TaskPageAfter } from '../../store/task-page-after.ts';
 import type { AppEnv } from '../app-env.ts';
 import { limitBody, readJsonBody } from '../read-json.ts';
 import type { RouteDeps } from '../route-deps.ts';
-import { toAppError } from '../to-app-error.ts';
+import { errorResponse } from '../to-app-error.ts';
 
 export const OPENAI_DIALECT = 'openai';
 
@@ -116,13 +116,7 @@ export function createOpenAiVideoRoutes(deps: RouteDeps, thumbnail?: Thumbnailer
     return c.body(body, 200, { 'content-type': 'video/mp4', 'content-length': String(object.size), 'cache-control': 'private, max-age=3600' });
   });
 
-  app.onError((e, c) => {
-    const error = toAppError(e, deps.log, c.get('requestId'));
-    // The unread rest of an oversized body would poison a kept-alive connection.
-    if (error.code === 'body_too_large') c.header('connection', 'close');
-    const { status, body } = openAiError(error);
-    return c.json(body, status as 400);
-  });
+  app.onError((e, c) => errorResponse(c, deps.log, e, openAiError));
   return app;
 }
 

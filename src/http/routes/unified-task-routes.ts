@@ -24,7 +24,7 @@ import { NOT_AN_OBJECT, isObjectBody } from '../../dialects/shared/wire-shape.ts
 import type { AppEnv } from '../app-env.ts';
 import { limitBody, readJsonBody } from '../read-json.ts';
 import type { RouteDeps } from '../route-deps.ts';
-import { toAppError } from '../to-app-error.ts';
+import { errorResponse } from '../to-app-error.ts';
 
 /** The dialects these routes speak; a task row's `dialect` holds one of them. */
 export const UNIFIED_DIALECTS = ['evolink', 'apimart'] as const;
@@ -68,13 +68,8 @@ export function createUnifiedTaskRoutes(deps: RouteDeps): Hono<AppEnv> {
     await next();
   });
 
-  const fail = (c: Context<AppEnv>, dialect: UnifiedDialect, e: unknown) => {
-    const error = toAppError(e, deps.log, c.get('requestId'));
-    // The unread rest of an oversized body would poison a kept-alive connection.
-    if (error.code === 'body_too_large') c.header('connection', 'close');
-    const { status, body } = dialect === 'apimart' ? apimartError(error) : evolinkError(error);
-    return c.json(body, status as 400);
-  };
+  const fail = (c: Context<AppEnv>, dialect: UnifiedDialect, e: unknown) =>
+    errorResponse(c, deps.log, e, dialect === 'apimart' ? apimartError : evolinkError);
 
   app.post(
     '/videos/generations',
