@@ -18,6 +18,8 @@ export type ServerSecrets = {
   linkKey: Buffer;
   /** 32 bytes for AES-256-GCM of stored secret keys. */
   encryptionKey: Buffer;
+  /** 32 bytes for the per-task tokens in the callback URLs Reelay gives upstreams. */
+  callbackKey: Buffer;
 };
 
 export const MASTER_KEY_FILE = 'master.key';
@@ -58,5 +60,6 @@ export function loadServerSecrets(config: Config): ServerSecrets {
     masterKeyCreated: master.created,
     linkKey: derive(secret, 'media-links'),
     encryptionKey: derive(secret, 'api-key-secrets'),
+    callbackKey: derive(secret, 'upstream-callbacks'),
   };
 }

@@ -21,7 +21,18 @@ import { loadServerSecrets, type ServerSecrets } from './secrets.ts';
 import { createApiKeyStore } from './store/api-keys.ts';
 import { openDatabase, type Db } from './store/database.ts';
 import { migrateToLatest } from './store/migrations.ts';
-import { createTaskRepository } from './store/task-repository.ts';
+import { LOCAL_PROVIDER, createTaskRepository } from './store/task-repository.ts';
+import { ROUTE_PENDING, createUpstreamTasks } from './store/upstream-tasks.ts';
+import { buildChannels } from './engine/build-channels.ts';
+import { createChannelRouter } from './engine/channel-router.ts';
+import { createChannelStatus } from './engine/channel-status.ts';
+import type { RemoteTaskDeps } from './engine/remote/remote-attempt.ts';
+import { createUpstreamCallbackTokens } from './engine/upstream-callback-token.ts';
+import { createUrlGuard } from './webhooks/url-guard.ts';
+
+/** The largest upstream video Reelay copies (a 15 s 4k clip is far below this). */
+const MAX_VIDEO_BYTES = 2 * 1024 * 1024 * 1024;
+const VIDEO_DOWNLOAD_MS = 10 * 60_000;
 
 export type RunningServer = {
   url: string;
@@ -58,6 +69,34 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const loadImage = createGuardedImageLoader({ ffprobe: ffmpeg.ffprobe, allowPrivate: config.allowPrivateUrls });
   const providers = new Map<string, Provider>([['preview', createPreviewProvider({ ffmpeg: ffmpeg.ffmpeg, loadImage })]]);
   const wakeup = createWakeup();
+  const upstream = createUpstreamTasks(db.kysely, db.kind);
+  const built = buildChannels(config.channels, config.file.models, now);
+  const router = createChannelRouter(built.channels);
+  const callbackTokens = createUpstreamCallbackTokens(secrets.callbackKey, () => publicUrl);
+  // Results on a channel's own origin are the operator's to trust; any other URL an upstream
+  // hands back passes the same guard as a client's URL (it could point into the private network).
+  const trustedDownloads = createUrlGuard({ allowPrivate: true, maxBytes: MAX_VIDEO_BYTES, timeoutMs: VIDEO_DOWNLOAD_MS });
+  const guardedDownloads = createUrlGuard({ allowPrivate: config.allowPrivateUrls, maxBytes: MAX_VIDEO_BYTES, timeoutMs: VIDEO_DOWNLOAD_MS });
+  const probe = (file: string, signal: AbortSignal) => probeVideo(ffmpeg.ffprobe, file, signal);
+  const remote: RemoteTaskDeps | undefined =
+    built.channels.length === 0
+      ? undefined
+      : {
+          tasks,
+          upstream,
+          router,
+          storage,
+          probe,
+          download: (channel, url) => {
+            const guard = channel.trusts(url) ? trustedDownloads : guardedDownloads;
+            return (u, file, signal) => guard.fetchToFile(u, file, { signal });
+          },
+          callbackUrl: (taskId) => callbackTokens.url(taskId),
+          workRoot,
+          log,
+          now,
+          random: Math.random,
+        };
   const { worker: w } = config.file;
   const worker = createWorker(
     {
@@ -67,14 +106,27 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       wakeup,
       log,
       now,
-      probe: (file, signal) => probeVideo(ffmpeg.ffprobe, file, signal),
+      probe,
       workRoot,
+      remote,
     },
-    { concurrency: w.concurrency, leaseMs: w.leaseSeconds * 1000, pollMs: w.pollMilliseconds, maxAttempts: w.maxAttempts },
+    { concurrency: w.concurrency, remoteConcurrency: w.remoteConcurrency, leaseMs: w.leaseSeconds * 1000, pollMs: w.pollMilliseconds, maxAttempts: w.maxAttempts },
   );
-  const createTask = createTaskCreator({ tasks, wakeup, providerFor: () => 'preview', now });
+  const createTask = createTaskCreator({ tasks, wakeup, providerFor: (model) => (router.serves(model) ? ROUTE_PENDING : LOCAL_PROVIDER), now });
   const thumbnail = createThumbnailer({ ffmpeg: ffmpeg.ffmpeg, storage, workDir: path.join(workRoot, 'thumbnails') });
-  const app = createApp({ db: db.kysely, tasks, keys, createTask, storage, links, masterKey: secrets.masterKey, models: config.file.models, thumbnail, log });
+  const app = createApp({ db: db.kysely, tasks, keys, createTask, storage, links, masterKey: secrets.masterKey, models: config.file.models,
+    thumbnail,
+    channels: createChannelStatus(router, upstream, now),
+    upstreamCallbacks: {
+      tokens: callbackTokens,
+      nudge: async (taskId) => {
+        const woke = await upstream.nudge(taskId, now());
+        if (woke) wakeup.notify();
+        return woke;
+      },
+    },
+    log,
+  });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
@@ -93,7 +145,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   // With PORT=0 the real port is known only now; links follow it unless REELAY_PUBLIC_URL is set.
   if (config.port === 0 && !config.publicUrlExplicit) publicUrl = url;
   worker.start();
-  log.info({ url, database: db.kind, ffmpeg: ffmpeg.source, dataDir: config.dataDir }, 'reelay is serving');
+  log.info({ url, database: db.kind, channels: built.channels.map((c) => c.config.name), ffmpeg: ffmpeg.source, dataDir: config.dataDir }, 'reelay is serving');
 
   return {
     url,
@@ -106,6 +158,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       if ('closeIdleConnections' in server) server.closeIdleConnections();
       await worker.stop();
       await closed;
+      await Promise.allSettled([built.close(), trustedDownloads.close(), guardedDownloads.close()]);
       await db.close();
     },
   };

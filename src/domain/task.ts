@@ -29,7 +29,26 @@ export type TaskVideo = {
 export type TaskResult = { videos: TaskVideo[] };
 
 /** Why a task failed; each dialect renders these in its own words. */
-export const TASK_FAILURE_CODES = ['render_failed', 'storage_failed', 'upstream_failed', 'worker_lost', 'provider_unavailable'] as const;
+export const TASK_FAILURE_CODES = [
+  'render_failed',
+  'storage_failed',
+  'worker_lost',
+  'provider_unavailable',
+  /** The upstream rendered and failed the task (its message says why). */
+  'upstream_failed',
+  /** The upstream refused the request (its message names the rule). */
+  'upstream_rejected',
+  'invalid_parameter',
+  'content_policy',
+  /** No channel could take the task (credentials, account, all channels down). */
+  'upstream_unavailable',
+  /** The upstream did not finish within the channel's task timeout. */
+  'upstream_timeout',
+  /** A submit's outcome stayed unknown and the upstream offers no lookup: not resent, so never paid twice. */
+  'upstream_unknown',
+  /** The finished video could not be copied from the upstream into Reelay's storage. */
+  'mirror_failed',
+] as const;
 export type TaskFailureCode = (typeof TASK_FAILURE_CODES)[number];
 
 /** `code` is a TaskFailureCode when Reelay wrote it; read back from storage it is any string. */
@@ -51,6 +70,12 @@ export type Task = {
   failure: TaskFailure | null;
   /** Credits the upstream reported for the task (Kling `final_unit_deduction`), when known. */
   unitsCharged: number | null;
+  /** Remote tasks: when the submit to the channel in `provider` began (its outcome may be unknown); else null. */
+  submitStartedAt: number | null;
+  /** Remote tasks: status checks so far. */
+  checks: number;
+  /** Remote tasks: failed attempts at copying the finished video. */
+  mirrorFailures: number;
   createdAt: number;
   updatedAt: number;
   startedAt: number | null;

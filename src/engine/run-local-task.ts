@@ -11,6 +11,7 @@ import type { Storage } from '../media/storage.ts';
 import type { VideoProbe } from '../media/probe-video.ts';
 import type { LocalProvider, RenderedVideo } from '../providers/provider.ts';
 import type { TaskRepository } from '../store/task-repository.ts';
+import { storeVideos } from './store-videos.ts';
 import { throttleProgress } from './throttle-progress.ts';
 
 export type LocalTaskDeps = {
@@ -47,7 +48,7 @@ export async function runLocalTask(deps: LocalTaskDeps, provider: LocalProvider,
     }
     let videos: TaskVideo[];
     try {
-      videos = await storeVideos(deps, task, rendered, signal);
+      videos = await storeVideos(deps, task, rendered, { signal, expectedDuration: task.request.duration });
     } catch (e) {
       if (signal.aborted) return;
       await failTask(deps, attempt, 'storage_failed', `storing the video failed: ${(e as Error).message}`);
@@ -60,31 +61,6 @@ export async function runLocalTask(deps: LocalTaskDeps, provider: LocalProvider,
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
-}
-
-async function storeVideos(deps: LocalTaskDeps, task: Task, rendered: RenderedVideo[], signal: AbortSignal): Promise<TaskVideo[]> {
-  const videos: TaskVideo[] = [];
-  for (const [i, file] of rendered.entries()) {
-    const probe = await deps.probe(file.path, signal);
-    const expected = task.request.duration;
-    if (Math.abs(probe.durationSeconds - expected) > 0.5) {
-      throw new Error(`rendered video lasts ${probe.durationSeconds.toFixed(2)} s, expected ${expected} s`);
-    }
-    const id = `${task.publicId}-${i + 1}`;
-    const key = `tasks/${task.id}/video-${i + 1}.mp4`;
-    await deps.storage.putFile(key, file.path);
-    let watermarkKey: string | undefined;
-    if (file.watermarkPath) {
-      const marked = await deps.probe(file.watermarkPath, signal);
-      if (Math.abs(marked.durationSeconds - probe.durationSeconds) > 0.1) {
-        throw new Error(`the watermarked copy lasts ${marked.durationSeconds.toFixed(2)} s, the video ${probe.durationSeconds.toFixed(2)} s`);
-      }
-      watermarkKey = `tasks/${task.id}/video-${i + 1}-watermark.mp4`;
-      await deps.storage.putFile(watermarkKey, file.watermarkPath);
-    }
-    videos.push({ id, key, watermarkKey, duration: Math.round(probe.durationSeconds * 1000) / 1000 });
-  }
-  return videos;
 }
 
 async function failTask(deps: LocalTaskDeps, attempt: Attempt, code: TaskFailureCode, message: string): Promise<void> {

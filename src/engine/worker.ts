@@ -6,12 +6,17 @@
 import { randomBytes } from 'node:crypto';
 import type { Task, TaskStatus } from '../domain/task.ts';
 import type { Provider } from '../providers/provider.ts';
-import type { TaskRepository } from '../store/task-repository.ts';
+import { LOCAL_PROVIDER, type TaskRepository } from '../store/task-repository.ts';
+import type { RemoteTaskDeps } from './remote/remote-attempt.ts';
+import { runRemoteTask } from './remote/run-remote-task.ts';
 import { runLocalTask, type LocalTaskDeps } from './run-local-task.ts';
 import type { Wakeup } from './wakeup.ts';
 
 export type WorkerOptions = {
+  /** Local renders at once (CPU-bound). */
   concurrency: number;
+  /** Remote tasks worked on at once (submits, checks, downloads: I/O-bound). */
+  remoteConcurrency: number;
   leaseMs: number;
   pollMs: number;
   maxAttempts: number;
@@ -21,6 +26,8 @@ export type WorkerDeps = LocalTaskDeps & {
   tasks: TaskRepository;
   providers: ReadonlyMap<string, Provider>;
   wakeup: Wakeup;
+  /** Remote channels; absent when none are configured. */
+  remote?: RemoteTaskDeps | undefined;
 };
 
 export type Worker = {
@@ -31,7 +38,9 @@ export type Worker = {
   readonly busy: number;
 };
 
-type RunningAttempt = { taskId: string; controller: AbortController; done: Promise<void> };
+type RunningAttempt = { taskId: string; pool: 'local' | 'remote'; controller: AbortController; done: Promise<void> };
+
+const poolOf = (task: Task): 'local' | 'remote' => (task.provider === LOCAL_PROVIDER ? 'local' : 'remote');
 
 export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
   const workerId = randomBytes(4).toString('hex');
@@ -41,23 +50,31 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
   let stopping = false;
   let loop: Promise<void> | null = null;
 
+  const busyIn = (pool: 'local' | 'remote') => [...running.values()].filter((r) => r.pool === pool).length;
+
+  async function claim(pool: 'local' | 'remote', free: number): Promise<number> {
+    if (free <= 0) return 0;
+    const token = `${workerId}.${randomBytes(8).toString('hex')}`;
+    let claimed: Task[] = [];
+    try {
+      claimed = await deps.tasks.claimDue(deps.now(), free, options.leaseMs, token, pool);
+    } catch (e) {
+      deps.log.error({ err: e }, 'claiming tasks failed');
+    }
+    for (const task of claimed) {
+      if (stopping) await handBack(task.id, token, task.status);
+      else begin(task, token);
+    }
+    return claimed.length;
+  }
+
   async function claimLoop(): Promise<void> {
     while (!stopping) {
-      const free = options.concurrency - running.size;
-      let claimed: Task[] = [];
-      if (free > 0) {
-        const token = `${workerId}.${randomBytes(8).toString('hex')}`;
-        try {
-          claimed = await deps.tasks.claimDue(deps.now(), free, options.leaseMs, token);
-        } catch (e) {
-          deps.log.error({ err: e }, 'claiming tasks failed');
-        }
-        for (const task of claimed) {
-          if (stopping) await handBack(task.id, token, task.status);
-          else begin(task, token);
-        }
-      }
-      if (claimed.length === 0 || running.size >= options.concurrency) await deps.wakeup.wait(options.pollMs);
+      const localFree = options.concurrency - busyIn('local');
+      const remoteFree = deps.remote ? options.remoteConcurrency - busyIn('remote') : 0;
+      const claimed = (await claim('local', localFree)) + (await claim('remote', remoteFree));
+      const saturated = localFree <= 0 && (remoteFree <= 0 || !deps.remote);
+      if (claimed === 0 || saturated) await deps.wakeup.wait(options.pollMs);
     }
   }
 
@@ -76,7 +93,7 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
         running.delete(token);
         deps.wakeup.notify();
       });
-    running.set(token, { taskId: task.id, controller, done });
+    running.set(token, { taskId: task.id, pool: poolOf(task), controller, done });
   }
 
   async function attempt(task: Task, token: string, controller: AbortController): Promise<void> {
@@ -86,8 +103,8 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
       await deps.tasks.fail(task.id, token, from, { code: 'worker_lost', message }, deps.now());
       return;
     }
-    const provider = deps.providers.get(task.provider);
-    if (!provider) {
+    const provider = poolOf(task) === 'local' ? deps.providers.get(task.provider) : undefined;
+    if (poolOf(task) === 'local' && !provider) {
       await deps.tasks.fail(task.id, token, from, { code: 'provider_unavailable', message: `provider ${task.provider} is not configured` }, deps.now());
       return;
     }
@@ -100,7 +117,9 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
         .catch((e: unknown) => deps.log.warn({ err: e, taskId: task.id }, 'lease renewal failed'));
     }, Math.max(1000, Math.floor(options.leaseMs / 3)));
     try {
-      await runLocalTask(deps, provider, { task, token, signal: controller.signal });
+      if (provider) await runLocalTask(deps, provider, { task, token, signal: controller.signal });
+      else if (deps.remote) await runRemoteTask(deps.remote, { task, token, signal: controller.signal });
+      else await deps.tasks.fail(task.id, token, from, { code: 'provider_unavailable', message: 'no upstream channels are configured' }, deps.now());
       if (controller.signal.aborted && stopping) {
         // Hand the task back so the next start (or another instance) picks it up at once.
         const current = await deps.tasks.get(task.id);

@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Kysely } from 'kysely';
+import type { ChannelStatus } from '../engine/channel-status.ts';
 import type { TaskCreator } from '../engine/create-task.ts';
+import { UPSTREAM_CALLBACK_PATH, type UpstreamCallbackTokens } from '../engine/upstream-callback-token.ts';
 import type { LinkSigner } from '../media/signed-links.ts';
 import type { Storage } from '../media/storage.ts';
 import type { Thumbnailer } from '../media/thumbnail.ts';
@@ -23,6 +25,7 @@ import { createMediaRoutes } from './routes/media-routes.ts';
 import { createNovitaRoutes } from './routes/novita-routes.ts';
 import { createOpenAiVideoRoutes } from './routes/openai-video-routes.ts';
 import { createUnifiedTaskRoutes } from './routes/unified-task-routes.ts';
+import { createUpstreamCallbackRoutes } from './routes/upstream-callback-routes.ts';
 import type { RouteDeps } from './route-deps.ts';
 import { reelayError } from './reelay-error.ts';
 
@@ -37,6 +40,10 @@ export type AppDeps = {
   models: readonly string[];
   /** A stored video's key -> a JPEG still (OpenAI `variant=thumbnail`). */
   thumbnail: Thumbnailer;
+  /** Each upstream channel's health and load (`GET /admin/channels`). */
+  channels: () => Promise<ChannelStatus[]>;
+  /** Upstream callbacks: the per-task tokens, and making a task due now. */
+  upstreamCallbacks: { tokens: UpstreamCallbackTokens; nudge: (taskId: string) => Promise<boolean> };
   log: Logger;
 };
 
@@ -65,7 +72,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
 
   app.route('/', createHealthRoutes({ db: deps.db, log: deps.log }));
-  app.route('/admin', createAdminRoutes({ authenticate, keys: deps.keys, log: deps.log }));
+  app.route('/admin', createAdminRoutes({ authenticate, keys: deps.keys, channels: deps.channels, log: deps.log }));
+  app.route(UPSTREAM_CALLBACK_PATH, createUpstreamCallbackRoutes({ ...deps.upstreamCallbacks, log: deps.log }));
   app.route('/media', createMediaRoutes({ storage: deps.storage, links: deps.links }));
   // Order matters where prefixes are shared: each group matches only its own paths.
   app.route('/v1', createKlingRoutes(routeDeps, 'kling'));

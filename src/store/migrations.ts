@@ -59,8 +59,24 @@ const initial: Migration = {
   },
 };
 
+/** Remote upstreams (issue 4): the submit marker, the poll count, callback nudges. */
+const upstreams: Migration = {
+  async up(db: Kysely<unknown>) {
+    // Set (with `provider` = the channel) before a submit is sent: after a crash or an ambiguous
+    // answer it says "look this task up there before submitting again".
+    await db.schema.alterTable('tasks').addColumn('submit_started_at', 'bigint').execute();
+    await db.schema.alterTable('tasks').addColumn('checks', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.alterTable('tasks').addColumn('mirror_failures', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    // A callback that arrives while the task is leased is remembered here, so the hand-back makes it due at once.
+    await db.schema.alterTable('tasks').addColumn('nudged_at', 'bigint').execute();
+    // In-flight per channel (max_concurrency) counts active tasks by provider without reading finished ones.
+    await db.schema.createIndex('tasks_active_provider').on('tasks').column('provider').where(sql.ref('due_at'), 'is not', null).execute();
+  },
+};
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-upstreams': upstreams,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -1,4 +1,5 @@
 /** Kysely table types: one interface for SQLite and PostgreSQL. Times are epoch milliseconds. */
+import type { Generated } from 'kysely';
 
 
 export type TasksTable = {
@@ -29,6 +30,14 @@ export type TasksTable = {
   updated_at: number;
   started_at: number | null;
   finished_at: number | null;
+  /** When a submit to the channel in `provider` began; null before, and for local tasks. */
+  submit_started_at: number | null;
+  /** Status checks made upstream so far (the poll interval grows with it). */
+  checks: Generated<number>;
+  /** Failed attempts at copying an upstream's finished video into storage. */
+  mirror_failures: Generated<number>;
+  /** The last upstream callback for the task (a hint to check now). */
+  nudged_at: number | null;
 };
 
 export type ApiKeysTable = {

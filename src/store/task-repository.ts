@@ -9,6 +9,7 @@ import type { VideoRequest } from '../domain/video-request.ts';
 import type { DatabaseKind } from './database.ts';
 import type { Database, TasksTable } from './schema.ts';
 import { rowToTask } from './task-rows.ts';
+import { leasedTransition, terminalFields } from './task-transition.ts';
 import { isStorableText, isUniqueViolation } from './text-guards.ts';
 
 export type NewTask = {
@@ -23,6 +24,15 @@ export type NewTask = {
 };
 
 export type TaskRepository = ReturnType<typeof createTaskRepository>;
+
+/** The provider that renders on this machine; every other provider value is a remote channel (or `auto`). */
+export const LOCAL_PROVIDER = 'preview';
+
+/**
+ * Which tasks a claim may take: local renders are CPU-bound and few at a time, remote tasks are
+ * waits on an upstream and many at a time, so the worker claims them from separate pools.
+ */
+export type TaskPool = 'local' | 'remote' | 'any';
 
 export function createTaskRepository(db: Kysely<Database>, kind: DatabaseKind) {
   const byId = (id: string) => db.selectFrom('tasks').selectAll().where('id', '=', id);
@@ -112,8 +122,10 @@ export function createTaskRepository(db: Kysely<Database>, kind: DatabaseKind) {
      * Leases up to `limit` due tasks to `token` until `now + leaseMs`. The lease is the new due
      * time: a worker that dies simply lets it pass and the task is due again.
      */
-    async claimDue(now: number, limit: number, leaseMs: number, token: string): Promise<Task[]> {
+    async claimDue(now: number, limit: number, leaseMs: number, token: string, pool: TaskPool = 'any'): Promise<Task[]> {
       let due = db.selectFrom('tasks').select('id').where('due_at', '<=', now).orderBy('due_at').limit(limit);
+      if (pool === 'local') due = due.where('provider', '=', LOCAL_PROVIDER);
+      if (pool === 'remote') due = due.where('provider', '<>', LOCAL_PROVIDER);
       if (kind === 'postgres') due = due.forUpdate().skipLocked();
       const rows = await db
         .updateTable('tasks')
@@ -173,22 +185,10 @@ export function createTaskRepository(db: Kysely<Database>, kind: DatabaseKind) {
   };
 
   function terminal(now: number) {
-    return { due_at: null, lease_token: null, updated_at: now, finished_at: now };
+    return terminalFields(now);
   }
 
-  async function transition(
-    id: string,
-    token: string,
-    from: TaskStatus,
-    set: Updateable<TasksTable>,
-  ): Promise<boolean> {
-    const r = await db
-      .updateTable('tasks')
-      .set(set)
-      .where('id', '=', id)
-      .where('status', '=', from)
-      .where('lease_token', '=', token)
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+  function transition(id: string, token: string, from: TaskStatus, set: Updateable<TasksTable>): Promise<boolean> {
+    return leasedTransition(db, id, token, from, set);
   }
 }

@@ -8,6 +8,7 @@ import {
   type VideoRequest,
 } from '../domain/video-request.ts';
 import { TASK_KINDS, TASK_STATUSES, type Task, type TaskResult } from '../domain/task.ts';
+import type { Selectable } from 'kysely';
 import type { TasksTable } from './schema.ts';
 
 const axis = z.number().optional();
@@ -51,7 +52,7 @@ export function parseRequestJson(json: string): VideoRequest {
   return videoRequestSchema.parse(JSON.parse(json)) as VideoRequest;
 }
 
-export function rowToTask(row: TasksTable): Task {
+export function rowToTask(row: Selectable<TasksTable>): Task {
   return {
     id: row.id,
     publicId: row.public_id,
@@ -67,6 +68,9 @@ export function rowToTask(row: TasksTable): Task {
     result: row.result === null ? null : (taskResultSchema.parse(JSON.parse(row.result)) as TaskResult),
     failure: row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? '' },
     unitsCharged: row.units_charged,
+    submitStartedAt: row.submit_started_at,
+    checks: row.checks,
+    mirrorFailures: row.mirror_failures,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     startedAt: row.started_at,

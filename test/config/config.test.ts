@@ -15,10 +15,12 @@ describe('configuration', () => {
     expect(c.dataDir).toBe(path.resolve('./data'));
     expect(c.file).toEqual({
       models: ['kling-v3', 'kling-v3-turbo'],
-      worker: { concurrency: 2, leaseSeconds: 30, pollMilliseconds: 1000, maxAttempts: 5 },
+      worker: { concurrency: 2, remoteConcurrency: 32, leaseSeconds: 30, pollMilliseconds: 1000, maxAttempts: 5 },
       media: { linkTtlSeconds: 86400 },
       sqlite: { synchronous: 'FULL' },
+      channels: [],
     });
+    expect(c.channels).toEqual([]);
     expect(Object.isFrozen(c)).toBe(true);
   });
 

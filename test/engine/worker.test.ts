@@ -75,7 +75,7 @@ describe.each(backends)('worker on $name', (backend) => {
         log: pino({ level: 'silent' }),
         now: Date.now,
       },
-      { concurrency: 2, leaseMs: options.leaseMs ?? 30_000, pollMs: 50, maxAttempts: options.maxAttempts ?? 5 },
+      { concurrency: 2, remoteConcurrency: 4, leaseMs: options.leaseMs ?? 30_000, pollMs: 50, maxAttempts: options.maxAttempts ?? 5 },
     );
     worker.start();
     return worker;

@@ -1,8 +1,9 @@
-/** `/admin`: master key only. Keys: create (the only time key and secret are shown), list, revoke. */
+/** `/admin`: master key only. Keys: create (the only time key and secret are shown), list, revoke; channels. */
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
+import type { ChannelStatus } from '../../engine/channel-status.ts';
 import type { ApiKeyStore } from '../../store/api-keys.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { Authenticator } from '../authenticate.ts';
@@ -19,7 +20,13 @@ const createKeyBody = z.object({
     .regex(/^\P{Cc}*$/u, 'name must not contain control characters'),
 });
 
-export function createAdminRoutes(deps: { authenticate: Authenticator; keys: ApiKeyStore; log: Logger }): Hono<AppEnv> {
+export function createAdminRoutes(deps: {
+  authenticate: Authenticator;
+  keys: ApiKeyStore;
+  /** Each upstream channel's health and load. */
+  channels: () => Promise<ChannelStatus[]>;
+  log: Logger;
+}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use('*', async (c, next) => {
@@ -38,6 +45,8 @@ export function createAdminRoutes(deps: { authenticate: Authenticator; keys: Api
   });
 
   app.get('/keys', async (c) => c.json({ keys: await deps.keys.list() }));
+
+  app.get('/channels', async (c) => c.json({ channels: await deps.channels() }));
 
   app.delete('/keys/:id', async (c) => {
     if (!(await deps.keys.revoke(c.req.param('id')))) {

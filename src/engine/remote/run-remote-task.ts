@@ -1,0 +1,121 @@
+/**
+ * One attempt at a leased remote task: submit it (once), or check on it, then hand the lease back
+ * until the next check. A task waiting on an upstream holds no worker: it sleeps in the tasks
+ * table with its own `due_at`, so polling reads only due tasks, never all of them. A callback
+ * makes the task due at once; the check that follows is what acts, never the callback itself.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { UpstreamState } from '../../providers/remote-provider.ts';
+import { isUpstreamError } from '../../providers/upstream-error.ts';
+import { ROUTE_PENDING } from '../../store/upstream-tasks.ts';
+import type { Channel } from '../channel-router.ts';
+import { MirrorError, mirrorVideos } from '../mirror-videos.ts';
+import { jittered, nextCheckDelay } from '../poll-schedule.ts';
+import { deferRemote, failRemote, type RemoteAttempt, type RemoteTaskDeps } from './remote-attempt.ts';
+import { resolveUnknownSubmit, routeAndSubmit } from './submit-remote-task.ts';
+import type { Attempt } from '../run-local-task.ts';
+
+/** Copies of a finished video that may fail (expired or unreachable URLs) before the task fails. */
+export const MAX_MIRROR_FAILURES = 5;
+
+/** Ends when the attempt is over: the task is terminal, handed back for later, or the lease was lost. */
+export async function runRemoteTask(deps: RemoteTaskDeps, attempt: Attempt): Promise<void> {
+  const a: RemoteAttempt = { deps, task: attempt.task, token: attempt.token, signal: attempt.signal, status: attempt.task.status };
+  const { task } = a;
+  if (task.provider === ROUTE_PENDING) return routeAndSubmit(a);
+  const channel = deps.router.get(task.provider);
+  if (!channel) {
+    await failRemote(a, 'provider_unavailable', `the task's upstream channel ${task.provider} is no longer configured`);
+    return;
+  }
+  if (task.upstreamId === null) return resolveUnknownSubmit(a, channel);
+  return checkOn(a, channel, task.upstreamId);
+}
+
+async function checkOn(a: RemoteAttempt, channel: Channel, upstreamId: string): Promise<void> {
+  const { deps, task } = a;
+  const settings = channel.config;
+  const since = task.submitStartedAt ?? task.createdAt;
+  if (deps.now() - since > settings.taskTimeoutMs) {
+    await failRemote(a, 'upstream_timeout', `the upstream did not finish the task within ${settings.taskTimeoutMs / 1000} s`);
+    return;
+  }
+  let state: UpstreamState;
+  try {
+    state = await channel.provider.check({ upstreamId, kind: task.kind }, a.signal);
+    deps.router.recordSuccess(settings.name, deps.now());
+  } catch (e) {
+    if (a.signal.aborted) return;
+    if (!isUpstreamError(e)) throw e;
+    deps.router.recordError(settings.name, e, deps.now());
+    if (e.errorClass === 'not_found') {
+      await failRemote(a, 'upstream_failed', `the upstream no longer knows its task ${upstreamId}`);
+      return;
+    }
+    deps.log.warn({ taskId: task.id, channel: settings.name, errorClass: e.errorClass, code: e.code, message: e.message }, 'upstream check failed');
+    await deferRemote(a, e.retryAfterMs ?? nextCheckDelay(settings, task.checks, deps.random));
+    return;
+  }
+  switch (state.state) {
+    case 'pending':
+      return pending(a, channel, state.phase, state.progress);
+    case 'succeeded':
+      return succeeded(a, channel, state);
+    case 'failed':
+    case 'canceled':
+      await failRemote(a, 'upstream_failed', state.message || 'the upstream failed the task without a reason');
+      return;
+  }
+}
+
+async function pending(a: RemoteAttempt, channel: Channel, phase: 'queued' | 'running', upstreamProgress: number | null): Promise<void> {
+  const { deps, task } = a;
+  const now = deps.now();
+  if (phase === 'running' && a.status === 'queued') {
+    if (!(await deps.upstream.running(task.id, a.token, 0, now))) return;
+    a.status = 'running';
+  }
+  const progress = a.status === 'running' ? (upstreamProgress ?? estimatedProgress(a, channel, now)) : undefined;
+  await deferRemote(a, nextCheckDelay(channel.config, task.checks, deps.random), progress === undefined ? {} : { progress: clampProgress(progress) });
+}
+
+/** Kling reports no progress: estimate it from the time spent against the expected render time, never past 95. */
+function estimatedProgress(a: RemoteAttempt, channel: Channel, now: number): number | undefined {
+  const expected = channel.config.expectedRenderMs;
+  const since = a.task.startedAt ?? a.task.submitStartedAt;
+  if (expected <= 0 || since === null) return undefined;
+  return Math.min(95, Math.floor((100 * (now - since)) / expected));
+}
+
+function clampProgress(p: number): number {
+  return Math.max(0, Math.min(99, Math.round(p)));
+}
+
+async function succeeded(a: RemoteAttempt, channel: Channel, state: Extract<UpstreamState, { state: 'succeeded' }>): Promise<void> {
+  const { deps, task } = a;
+  if (a.status === 'queued') {
+    if (!(await deps.upstream.running(task.id, a.token, 0, deps.now()))) return;
+    a.status = 'running';
+  }
+  const workDir = path.join(deps.workRoot, `${task.id}-${a.token.slice(-8)}`);
+  await mkdir(workDir, { recursive: true });
+  try {
+    const videos = await mirrorVideos({ storage: deps.storage, probe: deps.probe, download: (url) => deps.download(channel, url) }, task, state.videos, { workDir, signal: a.signal });
+    if (a.signal.aborted) return;
+    if (!(await deps.tasks.complete(task.id, a.token, { videos }, state.unitsCharged, deps.now()))) {
+      deps.log.warn({ taskId: task.id }, 'lease lost before completion; result discarded');
+    }
+  } catch (e) {
+    if (a.signal.aborted) return;
+    if (!(e instanceof MirrorError)) throw e;
+    if (e.retryable && task.mirrorFailures + 1 < MAX_MIRROR_FAILURES) {
+      deps.log.warn({ taskId: task.id, channel: channel.config.name, message: e.message }, 'mirroring failed; asking the upstream again for fresh links');
+      await deferRemote(a, jittered(1000 * 2 ** task.mirrorFailures, deps.random), { mirrorFailed: true });
+      return;
+    }
+    await failRemote(a, e.stage === 'store' ? 'storage_failed' : 'mirror_failed', e.message);
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The JSON HTTP client every remote provider uses toward its channel: the channel's pacing
+ * (requests per second), a deadline per call, and transport failures turned into UpstreamError.
+ * A timeout or a reset is `ambiguous`: the upstream may have acted on the request. The base URL
+ * is the operator's, so these calls do not pass the client URL guard.
+ */
+import { Agent, request, type Dispatcher } from 'undici';
+import { createRequestPacer } from './request-pacer.ts';
+import { UpstreamError } from './upstream-error.ts';
+
+export type UpstreamHttpOptions = {
+  timeoutMs: number;
+  requestsPerSecond: number;
+  /** Largest response body read, in bytes (JSON answers are small; this guards against a broken upstream). */
+  maxBodyBytes?: number;
+};
+
+export type UpstreamRequest = {
+  headers?: Record<string, string>;
+  /** Sent as JSON with Content-Type: application/json. */
+  json?: unknown;
+  signal?: AbortSignal;
+};
+
+export type UpstreamResponse = {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The parsed body, or undefined when it was empty or not JSON. */
+  json: unknown;
+  text: string;
+};
+
+export type UpstreamHttp = {
+  request(method: 'GET' | 'POST' | 'DELETE', url: string, init?: UpstreamRequest): Promise<UpstreamResponse>;
+  close(): Promise<void>;
+};
+
+const DEFAULT_MAX_BODY = 4 * 1024 * 1024;
+
+export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
+  const pacer = createRequestPacer(options.requestsPerSecond);
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const agent = new Agent({ connectTimeout: options.timeoutMs, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, keepAliveTimeout: 30_000 });
+
+  async function readBody(body: Dispatcher.ResponseData['body']): Promise<string> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBody) {
+        body.destroy();
+        throw new UpstreamError('ambiguous', 'body_too_large', `the upstream answered more than ${maxBody} bytes`);
+      }
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  return {
+    async request(method, url, init = {}) {
+      await pacer.take(init.signal);
+      const deadline = AbortSignal.timeout(options.timeoutMs);
+      const signal = init.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
+      const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
+      let payload: string | undefined;
+      if (init.json !== undefined) {
+        payload = JSON.stringify(init.json);
+        headers['content-type'] = 'application/json';
+      }
+      try {
+        const response = await request(url, { dispatcher: agent, method, headers, signal, ...(payload !== undefined ? { body: payload } : {}) });
+        const text = await readBody(response.body);
+        let json: unknown;
+        try {
+          json = text === '' ? undefined : JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        return { status: response.statusCode, headers: response.headers, json, text };
+      } catch (e) {
+        if (init.signal?.aborted) throw init.signal.reason ?? e;
+        if (e instanceof UpstreamError) throw e;
+        const code = typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : '';
+        if (deadline.aborted || code.includes('TIMEOUT')) {
+          throw new UpstreamError('ambiguous', 'timeout', `no answer from the upstream within ${options.timeoutMs / 1000} s`, { cause: e });
+        }
+        const why = e instanceof Error ? e.message : String(e);
+        throw new UpstreamError('ambiguous', code || 'network', `the upstream connection failed: ${why}`, { cause: e });
+      }
+    },
+    close: () => agent.close(),
+  };
+}
+
+/** Milliseconds from a Retry-After header (seconds or an HTTP date), or null. */
+export function retryAfterMs(headers: UpstreamResponse['headers'], now: number = Date.now()): number | null {
+  const raw = headers['retry-after'];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  if (value === undefined || value.trim() === '') return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}

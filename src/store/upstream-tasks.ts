@@ -1,0 +1,113 @@
+/**
+ * The writes only remote tasks make: reserving a channel slot before a submit, recording the
+ * upstream's id, scheduling the next status check, and callback nudges. Every worker write is a
+ * compare-and-swap on status and lease token (see task-transition.ts).
+ */
+import { sql, type Kysely } from 'kysely';
+import type { TaskStatus } from '../domain/task.ts';
+import type { DatabaseKind } from './database.ts';
+import type { Database } from './schema.ts';
+import { LOCAL_PROVIDER } from './task-repository.ts';
+import { leasedTransition } from './task-transition.ts';
+
+/** `provider` of a task that waits to be routed to a channel. */
+export const ROUTE_PENDING = 'auto';
+
+export type UpstreamTasks = ReturnType<typeof createUpstreamTasks>;
+
+export function createUpstreamTasks(db: Kysely<Database>, kind: DatabaseKind) {
+  /** Active tasks (queued or running) that hold a slot of `channel`. */
+  const activeOn = (trx: Kysely<Database>, channel: string) =>
+    trx.selectFrom('tasks').select((eb) => eb.fn.countAll<string | number>().as('n')).where('provider', '=', channel).where('due_at', 'is not', null);
+
+  return {
+    /**
+     * Takes one of `channel`'s `max` slots for a queued task and marks that a submit begins, in one
+     * step; false when the channel is full (or the lease was lost). On PostgreSQL an advisory lock
+     * per channel serializes the count-and-take across instances; SQLite has one writer anyway.
+     */
+    async reserve(id: string, token: string, channel: string, max: number, now: number): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        if (kind === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${`reelay-channel:${channel}`}))`.execute(trx);
+        const r = await trx
+          .updateTable('tasks')
+          .set({ provider: channel, submit_started_at: now, updated_at: now })
+          .where('id', '=', id)
+          .where('status', '=', 'queued')
+          .where('lease_token', '=', token)
+          .where((eb) => eb(activeOn(trx, channel), '<', max))
+          .executeTakeFirst();
+        return r.numUpdatedRows > 0n;
+      });
+    },
+
+    /** Gives a slot back after a definite "not accepted" (throttled, channel down): routed afresh next time. */
+    release(id: string, token: string, now: number): Promise<boolean> {
+      return leasedTransition(db, id, token, 'queued', { provider: ROUTE_PENDING, submit_started_at: null, updated_at: now });
+    },
+
+    /** The upstream accepted the task: remember its id; the first check is due at `checkAt`. */
+    accepted(id: string, token: string, upstreamId: string, checkAt: number, now: number): Promise<boolean> {
+      return leasedTransition(db, id, token, 'queued', { upstream_id: upstreamId, due_at: checkAt, lease_token: null, attempts: 0, checks: 0, updated_at: now });
+    },
+
+    /** Sends the task to the local renderer (a model that no channel serves any more). */
+    toLocal(id: string, token: string, now: number): Promise<boolean> {
+      return leasedTransition(db, id, token, 'queued', { provider: LOCAL_PROVIDER, due_at: now, lease_token: null, attempts: 0, updated_at: now });
+    },
+
+    /** The upstream started rendering: queued -> running. */
+    running(id: string, token: string, progress: number, now: number): Promise<boolean> {
+      return leasedTransition(db, id, token, 'queued', { status: 'running', progress, started_at: now, updated_at: now });
+    },
+
+    /**
+     * Hands the lease back until `dueAt`, counting one more check. A callback that came in while
+     * the task was leased (nudged_at at or after `claimedAt`) makes it due at once instead.
+     */
+    async scheduleCheck(
+      id: string,
+      token: string,
+      from: TaskStatus,
+      change: { dueAt: number; claimedAt: number; progress?: number; mirrorFailed?: boolean },
+      now: number,
+    ): Promise<boolean> {
+      return leasedTransition(db, id, token, from, {
+        due_at: sql<number>`case when nudged_at is not null and nudged_at >= ${change.claimedAt} then ${now} else ${change.dueAt} end`,
+        lease_token: null,
+        attempts: 0,
+        checks: sql<number>`checks + 1`,
+        ...(change.mirrorFailed ? { mirror_failures: sql<number>`mirror_failures + 1` } : {}),
+        ...(change.progress !== undefined ? { progress: change.progress } : {}),
+        updated_at: now,
+      });
+    },
+
+    /**
+     * An upstream called back about the task: check it now. A leased task keeps its lease (its
+     * worker may be checking already); the nudge makes its hand-back due at once. False when the
+     * task is finished or unknown.
+     */
+    async nudge(id: string, now: number): Promise<boolean> {
+      const r = await db
+        .updateTable('tasks')
+        .set({ nudged_at: now, due_at: sql<number>`case when lease_token is null then ${now} else due_at end` })
+        .where('id', '=', id)
+        .where('due_at', 'is not', null)
+        .where('provider', '<>', LOCAL_PROVIDER)
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
+    },
+
+    /** Active tasks per provider (channel name): the in-flight counts. */
+    async activeByProvider(): Promise<Map<string, number>> {
+      const rows = await db
+        .selectFrom('tasks')
+        .select(['provider', (eb) => eb.fn.countAll<string | number>().as('n')])
+        .where('due_at', 'is not', null)
+        .groupBy('provider')
+        .execute();
+      return new Map(rows.map((r) => [r.provider, Number(r.n)]));
+    },
+  };
+}
