@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // The CLI is compiled to dist/ by `npm install` (prepare) and `npm start` (prestart).
-import '../dist/cli/main.js';
+import '../dist/src/cli/main.js';

@@ -4,6 +4,7 @@ import { Command } from '@commander-js/extra-typings';
 import { registerGenerate } from './commands/generate.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerServe } from './commands/serve.ts';
+import { registerSim } from './commands/sim.ts';
 
 const program = new Command()
   .name('reelay')
@@ -14,5 +15,6 @@ const program = new Command()
 registerServe(program);
 registerGenerate(program);
 registerKeys(program);
+registerSim(program);
 
 await program.parseAsync(process.argv);

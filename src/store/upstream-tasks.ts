@@ -73,7 +73,7 @@ export function createUpstreamTasks(db: Kysely<Database>, kind: DatabaseKind) {
       now: number,
     ): Promise<boolean> {
       return leasedTransition(db, id, token, from, {
-        due_at: sql<number>`case when nudged_at is not null and nudged_at >= ${change.claimedAt} then ${now} else ${change.dueAt} end`,
+        due_at: sql<number>`case when nudged_at is not null and nudged_at >= cast(${change.claimedAt} as bigint) then cast(${now} as bigint) else cast(${change.dueAt} as bigint) end`,
         lease_token: null,
         attempts: 0,
         checks: sql<number>`checks + 1`,
@@ -91,7 +91,7 @@ export function createUpstreamTasks(db: Kysely<Database>, kind: DatabaseKind) {
     async nudge(id: string, now: number): Promise<boolean> {
       const r = await db
         .updateTable('tasks')
-        .set({ nudged_at: now, due_at: sql<number>`case when lease_token is null then ${now} else due_at end` })
+        .set({ nudged_at: now, due_at: sql<number>`case when lease_token is null then cast(${now} as bigint) else due_at end` })
         .where('id', '=', id)
         .where('due_at', 'is not', null)
         .where('provider', '<>', LOCAL_PROVIDER)

@@ -1,0 +1,19 @@
+/** What the route handlers share; sim-server.ts builds it once per simulator. */
+import type { SimAuthenticator } from './sim-auth.ts';
+import type { FaultDice } from './sim-faults.ts';
+import type { Lifecycle } from './sim-lifecycle.ts';
+import type { ResultLinks } from './sim-result-links.ts';
+import type { TaskBook } from './sim-task-book.ts';
+import type { TaskView } from './sim-task-view.ts';
+import type { SimStats } from './sim-types.ts';
+
+export type SimDeps = {
+  auth: SimAuthenticator;
+  dice: FaultDice;
+  book: TaskBook;
+  lifecycle: Lifecycle;
+  view: TaskView;
+  links: ResultLinks;
+  stats: SimStats;
+  log: (line: string) => void;
+};
