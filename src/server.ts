@@ -33,6 +33,8 @@ import { createUrlGuard } from './webhooks/url-guard.ts';
 /** The largest upstream video Reelay copies (a 15 s 4k clip is far below this). */
 const MAX_VIDEO_BYTES = 2 * 1024 * 1024 * 1024;
 const VIDEO_DOWNLOAD_MS = 10 * 60_000;
+/** How long a stopping server lets requests in progress finish before it closes their connections. */
+const DRAIN_MS = 10_000;
 
 export type RunningServer = {
   url: string;
@@ -155,9 +157,16 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     worker,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      if ('closeIdleConnections' in server) server.closeIdleConnections();
+      // server.close() drops the connections idle at that instant only. A keep-alive connection
+      // whose response is still flushing turns idle a moment later and would then hold the close
+      // for the whole keep-alive timeout (65 s, measured): sweep idle ones until closed, and cut
+      // whatever is still busy after the drain time.
+      const sweep = setInterval(() => 'closeIdleConnections' in server && server.closeIdleConnections(), 50);
+      const cut = setTimeout(() => 'closeAllConnections' in server && server.closeAllConnections(), DRAIN_MS);
       await worker.stop();
       await closed;
+      clearInterval(sweep);
+      clearTimeout(cut);
       await Promise.allSettled([built.close(), trustedDownloads.close(), guardedDownloads.close()]);
       await db.close();
     },

@@ -24,8 +24,13 @@ export function nextCheckDelay(settings: PollSettings, checks: number, random: (
   return jittered(Math.min(settings.maxPollIntervalMs, grown), random);
 }
 
-/** Back-off for a task the upstream turned away for now (1302/1303): from 1 s (Kling's advice), doubling, at most a minute. */
-export function throttledDelay(retryAfterMs: number | null, tries: number, random: () => number): number {
+/**
+ * Back-off for a call to try again (1302/1303, a lookup that got no answer, a full channel): from
+ * 1 s (Kling's advice for 1303), doubling per try, at most a minute or the channel's longest poll
+ * interval, whichever is shorter.
+ */
+export function retryDelay(retryAfterMs: number | null, tries: number, settings: PollSettings, random: () => number): number {
   if (retryAfterMs !== null) return jittered(Math.max(retryAfterMs, 250), random);
-  return jittered(Math.min(60_000, 1000 * 2 ** Math.min(tries, 10)), random);
+  const cap = Math.min(60_000, settings.maxPollIntervalMs);
+  return jittered(Math.min(cap, 1000 * 2 ** Math.min(tries, 10)), random);
 }

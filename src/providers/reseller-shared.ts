@@ -1,8 +1,8 @@
 /**
  * What the three reseller channels (EvoLink, APIMart, Novita) do alike: a Bearer key, one JSON
  * client, error bodies that repeat the HTTP status next to a word (`type` or `reason`), and task
- * states that differ only in their words. Each provider keeps its own wire types; this file
- * knows no dialect's field names beyond the error words.
+ * states that differ only in their words. Each provider keeps its own wire types and bodies;
+ * of the dialects' words this file knows only the error words and EvoLink's status words.
  */
 import { z } from 'zod';
 import type { TaskKind } from '../domain/task.ts';
@@ -148,13 +148,28 @@ export function readAnswer<T>(response: UpstreamResponse, schema: z.ZodType<T>, 
   const result = schema.safeParse(response.json);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'body';
+  const where = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : 'body';
   const shown = response.json === undefined ? `not JSON: ${response.text.slice(0, 120)}` : `${where} ${issue?.message ?? 'is invalid'}`;
   throw new UpstreamError('ambiguous', 'bad_answer', `the upstream's ${what} answer is not understood (${shown})`, { httpStatus: response.status });
 }
 
 /** A status word in Reelay's terms, which each provider sorts its own words into. */
 export type ResellerPhase = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
+
+/** EvoLink's task status words (spec §2.2), which APIMart copied with its routes (§5.2). */
+export const UNIFIED_STATUS_PHASES = {
+  pending: 'queued',
+  processing: 'running',
+  completed: 'succeeded',
+  failed: 'failed',
+  // [S] Not in EvoLink's status list but seen by its clients; Reelay's own dialects answer it.
+  cancelled: 'canceled',
+} as const satisfies Record<string, ResellerPhase>;
+
+/** Reads one of a dialect's status words as its phase; any other word fails the answer. */
+export function statusSchema<W extends string>(phases: Readonly<Record<W, ResellerPhase>>) {
+  return z.enum(Object.keys(phases) as W[]).transform((word) => phases[word]);
+}
 
 /** What an answer says besides the phase; each part is read only for the phases that use it. */
 export type StateParts = { progress: number | null | undefined; urls: readonly string[]; message: string | null | undefined };

@@ -63,6 +63,43 @@ describe('a reseller channel (new-api dialect) served by a second Reelay', () =>
     expect(sha256(mirrored)).toBe(sha256(original));
   });
 
+  it.each(['evolink', 'apimart', 'novita'])('routes a multi-shot task through a %s channel to the same back end', async (provider) => {
+    const other = await startTestServer({
+      configFile: {
+        channels: [{ name: provider, provider, base_url: back.url, api_key: backKey, expected_render_seconds: 0.5, poll_interval_seconds: 0.25, max_poll_interval_seconds: 1 }],
+      },
+    });
+    try {
+      const otherKey = (await other.createKey('client')).key;
+      const body = {
+        model_name: 'kling-v3',
+        multi_shot: true,
+        shot_type: 'customize',
+        multi_prompt: [
+          { index: 1, prompt: 'a door opens', duration: '1' },
+          { index: 2, prompt: 'a cat walks in', duration: '2' },
+        ],
+        duration: '3',
+        mode: 'std',
+      };
+      const res = await other.api('/v1/videos/text2video', { method: 'POST', key: otherKey, json: body });
+      const id = ((await res.json()) as { data: { task_id: string } }).data.task_id;
+      const data = await waitForKlingTask(other, `/v1/videos/text2video/${id}`, otherKey, 30_000);
+      expect(data.task_status).toBe('succeed');
+      const row = await other.db.kysely.selectFrom('tasks').select(['provider', 'upstream_id']).where('public_id', '=', id).executeTakeFirstOrThrow();
+      expect(row.provider).toBe(provider);
+      // The back end stored the shots as sent, in its own dialect.
+      const stored = await back.db.kysely.selectFrom('tasks').select(['dialect', 'request']).where('public_id', '=', row.upstream_id ?? '').executeTakeFirstOrThrow();
+      expect(JSON.parse(stored.request)).toMatchObject({ multiShot: 'customize', shots: [{ index: 1, prompt: 'a door opens', duration: 1 }, { index: 2, prompt: 'a cat walks in', duration: 2 }] });
+      const video = (data.task_result as { videos: Video[] }).videos[0] as Video;
+      const download = await fetch(video.url);
+      expect(download.status).toBe(200);
+      expect((await download.arrayBuffer()).byteLength).toBeGreaterThan(1000);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('serves a model no channel maps (turbo) with the local preview renderer', async () => {
     const res = await front.api('/v1/videos/text2video', { method: 'POST', key, json: { model_name: 'kling-v3-turbo', prompt: 'a paper boat', duration: '3', mode: 'std' } });
     const id = ((await res.json()) as { data: { task_id: string } }).data.task_id;

@@ -8,7 +8,7 @@
 import type { TaskFailureCode } from '../../domain/task.ts';
 import { UpstreamError, isUpstreamError } from '../../providers/upstream-error.ts';
 import type { Channel } from '../channel-router.ts';
-import { firstCheckDelay, jittered, throttledDelay } from '../poll-schedule.ts';
+import { firstCheckDelay, jittered, retryDelay } from '../poll-schedule.ts';
 import { deferRemote, failRemote, type RemoteAttempt } from './remote-attempt.ts';
 
 /** How long after an ambiguous submit the lookup is tried (the upstream may still be writing the task). */
@@ -57,7 +57,8 @@ export async function routeAndSubmit(a: RemoteAttempt): Promise<void> {
   }
   if (full > 0) {
     // Every channel that would take it is at its max_concurrency: wait for a slot.
-    await deferRemote(a, throttledDelay(null, Math.min(task.checks, 3), deps.random));
+    const settings = routing.order[0]?.config;
+    await deferRemote(a, settings ? retryDelay(null, Math.min(task.checks, 3), settings, deps.random) : 1000);
     return;
   }
   await failRemote(a, 'upstream_unavailable', `no upstream accepted the task: ${lastRefusal?.message ?? 'every channel refused'}`);
@@ -95,7 +96,7 @@ export async function submitOn(a: RemoteAttempt, channel: Channel): Promise<'don
     switch (e.errorClass) {
       case 'throttled':
         await deps.upstream.release(task.id, a.token, deps.now());
-        await deferRemote(a, throttledDelay(e.retryAfterMs, task.checks, deps.random));
+        await deferRemote(a, retryDelay(e.retryAfterMs, task.checks, channel.config, deps.random));
         return 'done';
       case 'ambiguous':
         await deferRemote(a, jittered(AMBIGUOUS_RETRY_MS, deps.random));
@@ -140,7 +141,7 @@ export async function resolveUnknownSubmit(a: RemoteAttempt, channel: Channel): 
     if (e.errorClass !== 'not_found') {
       deps.router.recordError(channel.config.name, e, deps.now());
       // Cannot fail over: the task may exist on this channel. Ask again later.
-      await deferRemote(a, throttledDelay(e.retryAfterMs, task.checks, deps.random));
+      await deferRemote(a, retryDelay(e.retryAfterMs, task.checks, channel.config, deps.random));
       return;
     }
     found = null;

@@ -4,24 +4,13 @@
  */
 import { z } from 'zod';
 import type { UpstreamState } from '../remote-provider.ts';
-import { upstreamState, videoUrlSchema, type ResellerPhase } from '../reseller-shared.ts';
+import { UNIFIED_STATUS_PHASES, statusSchema, upstreamState, videoUrlSchema } from '../reseller-shared.ts';
 
 export const evolinkCreatedSchema = z.object({ id: z.string().min(1) });
 export type EvolinkCreated = z.infer<typeof evolinkCreatedSchema>;
 
-const STATUS_PHASES = {
-  pending: 'queued',
-  processing: 'running',
-  completed: 'succeeded',
-  failed: 'failed',
-  // [S] Not in EvoLink's status list but seen by clients; Reelay's own dialect answers it.
-  cancelled: 'canceled',
-} as const satisfies Record<string, ResellerPhase>;
-
-const STATUSES = Object.keys(STATUS_PHASES) as Array<keyof typeof STATUS_PHASES>;
-
 export const evolinkTaskSchema = z.object({
-  status: z.enum(STATUSES),
+  status: statusSchema(UNIFIED_STATUS_PHASES),
   progress: z.number().nullish(),
   results: z.array(videoUrlSchema).nullish(),
   error: z.object({ code: z.union([z.string(), z.number()]).nullish(), message: z.string().nullish() }).nullish(),
@@ -32,5 +21,5 @@ export type EvolinkTaskAnswer = z.infer<typeof evolinkTaskSchema>;
 export function evolinkState(task: EvolinkTaskAnswer): UpstreamState {
   const code = task.error?.code;
   const message = task.error?.message ?? (code !== undefined && code !== null ? String(code) : null);
-  return upstreamState(STATUS_PHASES[task.status], { progress: task.progress, urls: task.results ?? [], message });
+  return upstreamState(task.status, { progress: task.progress, urls: task.results ?? [], message });
 }
