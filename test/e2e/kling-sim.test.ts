@@ -72,6 +72,24 @@ describe('the kling provider against the simulator', () => {
     expect(data.final_unit_deduction).toBe('4.5');
   });
 
+  it('sends image2video to the image2video route with image and image_tail as the client gave them', async () => {
+    const tail = Buffer.from('89504e470d0a1a0a', 'hex').toString('base64');
+    const body = { model_name: 'kling-v3', prompt: 'the balloon rises', image: 'https://images.example.com/red.png', image_tail: tail, duration: '5', mode: 'pro' };
+    const res = await reelay.api('/v1/videos/image2video', { method: 'POST', key, json: body });
+    expect(res.status).toBe(200);
+    const id = ((await res.json()) as { data: { task_id: string } }).data.task_id;
+    const deadline = Date.now() + 20_000;
+    let status = '';
+    while (Date.now() < deadline && status !== 'succeed' && status !== 'failed') {
+      status = ((await (await reelay.api(`/v1/videos/image2video/${id}`, { key })).json()) as { data: KlingData }).data.task_status;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(status).toBe('succeed');
+    const simTask = sim.task(await upstreamIdOf(id));
+    expect(simTask?.kind).toBe('image2video');
+    expect(simTask?.body).toMatchObject({ image: 'https://images.example.com/red.png', image_tail: tail, duration: '5', mode: 'pro' });
+  });
+
   it('fails the task with the upstream task_status_msg when the render fails', async () => {
     sim.setFaults({ taskFailureRate: 1 });
     try {
