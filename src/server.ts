@@ -80,25 +80,23 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const trustedDownloads = createUrlGuard({ allowPrivate: true, maxBytes: MAX_VIDEO_BYTES, timeoutMs: VIDEO_DOWNLOAD_MS });
   const guardedDownloads = createUrlGuard({ allowPrivate: config.allowPrivateUrls, maxBytes: MAX_VIDEO_BYTES, timeoutMs: VIDEO_DOWNLOAD_MS });
   const probe = (file: string, signal: AbortSignal) => probeVideo(ffmpeg.ffprobe, file, signal);
-  const remote: RemoteTaskDeps | undefined =
-    built.channels.length === 0
-      ? undefined
-      : {
-          tasks,
-          upstream,
-          router,
-          storage,
-          probe,
-          download: (channel, url) => {
-            const guard = channel.trusts(url) ? trustedDownloads : guardedDownloads;
-            return (u, file, signal) => guard.fetchToFile(u, file, { signal });
-          },
-          callbackUrl: (taskId) => callbackTokens.url(taskId),
-          workRoot,
-          log,
-          now,
-          random: Math.random,
-        };
+  // Present even with no channel: tasks routed under an older config still need to end.
+  const remote: RemoteTaskDeps = {
+    tasks,
+    upstream,
+    router,
+    storage,
+    probe,
+    download: (channel, url) => {
+      const guard = channel.trusts(url) ? trustedDownloads : guardedDownloads;
+      return (u, file, signal) => guard.fetchToFile(u, file, { signal });
+    },
+    callbackUrl: (taskId) => callbackTokens.url(taskId),
+    workRoot,
+    log,
+    now,
+    random: Math.random,
+  };
   const { worker: w } = config.file;
   const worker = createWorker(
     {

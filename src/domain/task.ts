@@ -76,6 +76,8 @@ export type Task = {
   checks: number;
   /** Remote tasks: failed attempts at copying the finished video. */
   mirrorFailures: number;
+  /** Remote tasks: upstream callbacks received so far. */
+  nudges: number;
   createdAt: number;
   updatedAt: number;
   startedAt: number | null;

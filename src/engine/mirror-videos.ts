@@ -47,9 +47,10 @@ export async function mirrorVideos(
   } catch (e) {
     if (signal.aborted) throw e;
     const message = (e as Error).message.replaceAll(workDir, '<work dir>');
-    // A probe that fails means the upstream's file is broken; anything else is our storage.
+    // A probe that fails means the upstream's file is broken; anything else is our storage, which
+    // may recover (disk space freed, S3 back): retried while the upstream's links live.
     const stage = /^not a video|lasts/.test(message) ? 'check' : 'store';
-    throw new MirrorError(stage, stage === 'check' ? `the upstream's video is not a playable video: ${message}` : `storing the video failed: ${message}`, false, e);
+    throw new MirrorError(stage, stage === 'check' ? `the upstream's video is not a playable video: ${message}` : `storing the video failed: ${message}`, stage === 'store', e);
   }
 }
 

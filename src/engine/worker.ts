@@ -26,7 +26,7 @@ export type WorkerDeps = LocalTaskDeps & {
   tasks: TaskRepository;
   providers: ReadonlyMap<string, Provider>;
   wakeup: Wakeup;
-  /** Remote channels; absent when none are configured. */
+  /** Remote channels (the server always passes them, with or without channels; absent in some tests). */
   remote?: RemoteTaskDeps | undefined;
 };
 
@@ -71,9 +71,11 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
   async function claimLoop(): Promise<void> {
     while (!stopping) {
       const localFree = options.concurrency - busyIn('local');
-      const remoteFree = deps.remote ? options.remoteConcurrency - busyIn('remote') : 0;
+      // Always claimed, even with no channel configured: a task routed while channels existed must
+      // still end (on the local renderer or failed), never sit queued forever.
+      const remoteFree = options.remoteConcurrency - busyIn('remote');
       const claimed = (await claim('local', localFree)) + (await claim('remote', remoteFree));
-      const saturated = localFree <= 0 && (remoteFree <= 0 || !deps.remote);
+      const saturated = localFree <= 0 && remoteFree <= 0;
       if (claimed === 0 || saturated) await deps.wakeup.wait(options.pollMs);
     }
   }

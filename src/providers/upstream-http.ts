@@ -36,6 +36,8 @@ export type UpstreamHttp = {
 };
 
 const DEFAULT_MAX_BODY = 4 * 1024 * 1024;
+/** Errors raised before a connection exists: the request cannot have reached the upstream. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
 export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
   const pacer = createRequestPacer(options.requestsPerSecond);
@@ -81,10 +83,12 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
         if (init.signal?.aborted) throw init.signal.reason ?? e;
         if (e instanceof UpstreamError) throw e;
         const code = typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : '';
+        const why = e instanceof Error ? e.message : String(e);
+        // No connection was made, so nothing was sent: the channel is unreachable, not "maybe accepted".
+        if (NOT_CONNECTED.has(code)) throw new UpstreamError('channel', code, `cannot reach the upstream: ${why}`, { cause: e });
         if (deadline.aborted || code.includes('TIMEOUT')) {
           throw new UpstreamError('ambiguous', 'timeout', `no answer from the upstream within ${options.timeoutMs / 1000} s`, { cause: e });
         }
-        const why = e instanceof Error ? e.message : String(e);
         throw new UpstreamError('ambiguous', code || 'network', `the upstream connection failed: ${why}`, { cause: e });
       }
     },

@@ -67,8 +67,10 @@ const upstreams: Migration = {
     await db.schema.alterTable('tasks').addColumn('submit_started_at', 'bigint').execute();
     await db.schema.alterTable('tasks').addColumn('checks', 'integer', (c) => c.notNull().defaultTo(0)).execute();
     await db.schema.alterTable('tasks').addColumn('mirror_failures', 'integer', (c) => c.notNull().defaultTo(0)).execute();
-    // A callback that arrives while the task is leased is remembered here, so the hand-back makes it due at once.
-    await db.schema.alterTable('tasks').addColumn('nudged_at', 'bigint').execute();
+    // Counts upstream callbacks. One that arrives while the task is leased raises it above the
+    // value the worker read at claim time, so the hand-back makes the task due at once. A counter,
+    // not a time: instances' clocks need not agree.
+    await db.schema.alterTable('tasks').addColumn('nudges', 'integer', (c) => c.notNull().defaultTo(0)).execute();
     // In-flight per channel (max_concurrency) counts active tasks by provider without reading finished ones.
     await db.schema.createIndex('tasks_active_provider').on('tasks').column('provider').where(sql.ref('due_at'), 'is not', null).execute();
   },

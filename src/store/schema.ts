@@ -36,8 +36,8 @@ export type TasksTable = {
   checks: Generated<number>;
   /** Failed attempts at copying an upstream's finished video into storage. */
   mirror_failures: Generated<number>;
-  /** The last upstream callback for the task (a hint to check now). */
-  nudged_at: number | null;
+  /** Upstream callbacks received for the task (each a hint to check now). */
+  nudges: Generated<number>;
 };
 
 export type ApiKeysTable = {

@@ -71,6 +71,7 @@ export function rowToTask(row: Selectable<TasksTable>): Task {
     submitStartedAt: row.submit_started_at,
     checks: row.checks,
     mirrorFailures: row.mirror_failures,
+    nudges: row.nudges,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     startedAt: row.started_at,

@@ -15,6 +15,11 @@ export const ROUTE_PENDING = 'auto';
 
 export type UpstreamTasks = ReturnType<typeof createUpstreamTasks>;
 
+/** `now` when callbacks arrived since the claim saw `seenNudges`, else `dueAt` (casts: PostgreSQL types CASE parameters as text). */
+function dueUnlessNudged(seenNudges: number, now: number, dueAt: number) {
+  return sql<number>`case when nudges > cast(${seenNudges} as integer) then cast(${now} as bigint) else cast(${dueAt} as bigint) end`;
+}
+
 export function createUpstreamTasks(db: Kysely<Database>, kind: DatabaseKind) {
   /** Active tasks (queued or running) that hold a slot of `channel`. */
   const activeOn = (trx: Kysely<Database>, channel: string) =>
@@ -46,9 +51,19 @@ export function createUpstreamTasks(db: Kysely<Database>, kind: DatabaseKind) {
       return leasedTransition(db, id, token, 'queued', { provider: ROUTE_PENDING, submit_started_at: null, updated_at: now });
     },
 
-    /** The upstream accepted the task: remember its id; the first check is due at `checkAt`. */
-    accepted(id: string, token: string, upstreamId: string, checkAt: number, now: number): Promise<boolean> {
-      return leasedTransition(db, id, token, 'queued', { upstream_id: upstreamId, due_at: checkAt, lease_token: null, attempts: 0, checks: 0, updated_at: now });
+    /**
+     * The upstream accepted the task: remember its id; the first check is due at `checkAt`, or at
+     * once if a callback came in after the claim (`seenNudges` is the count read at claim time).
+     */
+    accepted(id: string, token: string, upstreamId: string, change: { checkAt: number; seenNudges: number }, now: number): Promise<boolean> {
+      return leasedTransition(db, id, token, 'queued', {
+        upstream_id: upstreamId,
+        due_at: dueUnlessNudged(change.seenNudges, now, change.checkAt),
+        lease_token: null,
+        attempts: 0,
+        checks: 0,
+        updated_at: now,
+      });
     },
 
     /** Sends the task to the local renderer (a model that no channel serves any more). */
@@ -63,17 +78,17 @@ export function createUpstreamTasks(db: Kysely<Database>, kind: DatabaseKind) {
 
     /**
      * Hands the lease back until `dueAt`, counting one more check. A callback that came in while
-     * the task was leased (nudged_at at or after `claimedAt`) makes it due at once instead.
+     * the task was leased (more nudges than `seenNudges`, read at claim time) makes it due at once.
      */
     async scheduleCheck(
       id: string,
       token: string,
       from: TaskStatus,
-      change: { dueAt: number; claimedAt: number; progress?: number; mirrorFailed?: boolean },
+      change: { dueAt: number; seenNudges: number; progress?: number; mirrorFailed?: boolean },
       now: number,
     ): Promise<boolean> {
       return leasedTransition(db, id, token, from, {
-        due_at: sql<number>`case when nudged_at is not null and nudged_at >= cast(${change.claimedAt} as bigint) then cast(${now} as bigint) else cast(${change.dueAt} as bigint) end`,
+        due_at: dueUnlessNudged(change.seenNudges, now, change.dueAt),
         lease_token: null,
         attempts: 0,
         checks: sql<number>`checks + 1`,
@@ -91,7 +106,7 @@ export function createUpstreamTasks(db: Kysely<Database>, kind: DatabaseKind) {
     async nudge(id: string, now: number): Promise<boolean> {
       const r = await db
         .updateTable('tasks')
-        .set({ nudged_at: now, due_at: sql<number>`case when lease_token is null then cast(${now} as bigint) else due_at end` })
+        .set({ nudges: sql<number>`nudges + 1`, due_at: sql<number>`case when lease_token is null then cast(${now} as bigint) else due_at end` })
         .where('id', '=', id)
         .where('due_at', 'is not', null)
         .where('provider', '<>', LOCAL_PROVIDER)

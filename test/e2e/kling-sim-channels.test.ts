@@ -67,3 +67,40 @@ describe('a channel whose credentials the upstream refuses', () => {
     expect(sim.stats().createsAccepted).toBe(1);
   });
 });
+
+describe('a task first checked after its timeout', () => {
+  let sim: KlingSim;
+  let reelay: TestServer;
+  let key: string;
+  // The first check comes 2.5 s after the submit, past the 1 s task timeout, with no callback:
+  // the upstream has finished (and charged) by then, so Reelay must collect it, not time it out.
+  simTestSuite(
+    { sim: { schedule: { submittedMs: 100, processingMs: 200 } }, channels: (s) => [simChannel(s, { callbacks: false, expected_render_seconds: 2.5, task_timeout_seconds: 1 })] },
+    (s) => ({ sim, reelay, key } = s),
+  );
+
+  it('collects the finished task however late it asks', async () => {
+    const [id] = await createMany(reelay, key, 1);
+    const data = await waitForKlingTask(reelay, `/v1/videos/text2video/${id ?? ''}`, key, 30_000);
+    expect(data.task_status).toBe('succeed');
+    expect(sim.stats().createsAccepted).toBe(1);
+  });
+});
+
+describe('a task no upstream ever accepts', () => {
+  let reelay: TestServer;
+  let key: string;
+  let sim: KlingSim;
+  simTestSuite(
+    { sim: { schedule: { submittedMs: 100, processingMs: 300 }, faults: { createErrors: { 1303: 1 } } }, channels: (s) => [simChannel(s, { task_timeout_seconds: 1.5 })] },
+    (s) => ({ sim, reelay, key } = s),
+  );
+
+  it('fails with upstream_unavailable after the task timeout instead of waiting forever', async () => {
+    const [id] = await createMany(reelay, key, 1);
+    const data = await waitForKlingTask(reelay, `/v1/videos/text2video/${id ?? ''}`, key, 30_000);
+    expect(data.task_status).toBe('failed');
+    expect(data.task_status_msg).toBe('no upstream accepted the task within 2 s');
+    expect(sim.stats().createsAccepted).toBe(0);
+  });
+});

@@ -59,7 +59,7 @@ describe.each(backends)('remote task writes on $name', (backend) => {
     const t = await insertRouted();
     await claimOne('tok');
     await upstream.reserve(t.id, 'tok', 'ch', 1, clock);
-    expect(await upstream.accepted(t.id, 'tok', 'up-1', clock + 5000, clock)).toBe(true);
+    expect(await upstream.accepted(t.id, 'tok', 'up-1', { checkAt: clock + 5000, seenNudges: 0 }, clock)).toBe(true);
     const read = await tasks.get(t.id);
     expect(read).toMatchObject({ status: 'queued', upstreamId: 'up-1', provider: 'ch', checks: 0 });
     expect(await tasks.claimDue(clock + 4999, 1, 30_000, 'x', 'remote')).toHaveLength(0);
@@ -70,27 +70,36 @@ describe.each(backends)('remote task writes on $name', (backend) => {
     const t = await insertRouted();
     const claimed = await claimOne('tok');
     await upstream.reserve(t.id, 'tok', 'ch', 1, clock);
-    await upstream.accepted(t.id, 'tok', 'up-1', clock + 60_000, clock);
+    await upstream.accepted(t.id, 'tok', 'up-1', { checkAt: clock + 60_000, seenNudges: 0 }, clock);
     expect(await upstream.nudge(t.id, clock + 1)).toBe(true);
     const again = await tasks.claimDue(clock + 1, 1, 30_000, 'tok2', 'remote');
     expect(again).toHaveLength(1);
     // A callback while leased: the hand-back asks for a check in a minute, but the nudge wins.
     expect(await upstream.nudge(t.id, clock + 2)).toBe(true);
-    const handedBack = await upstream.scheduleCheck(t.id, 'tok2', 'queued', { dueAt: clock + 60_000, claimedAt: again[0]?.updatedAt ?? 0 }, clock + 3);
+    const handedBack = await upstream.scheduleCheck(t.id, 'tok2', 'queued', { dueAt: clock + 60_000, seenNudges: again[0]?.nudges ?? 0 }, clock + 3);
     expect(handedBack).toBe(true);
     expect(await tasks.claimDue(clock + 3, 1, 30_000, 'tok3', 'remote')).toHaveLength(1);
     expect(claimed.id).toBe(t.id);
+  });
+
+  it('makes an accepted task due at once when its callback came in before the accept was written', async () => {
+    const t = await insertRouted();
+    const claimed = await claimOne('tok');
+    await upstream.reserve(t.id, 'tok', 'ch', 1, clock);
+    await upstream.nudge(t.id, clock);
+    expect(await upstream.accepted(t.id, 'tok', 'up-1', { checkAt: clock + 60_000, seenNudges: claimed.nudges }, clock)).toBe(true);
+    expect(await tasks.claimDue(clock, 1, 30_000, 'x', 'remote')).toHaveLength(1);
   });
 
   it('counts checks and mirror failures, and moves queued to running once', async () => {
     const t = await insertRouted();
     await claimOne('tok');
     await upstream.reserve(t.id, 'tok', 'ch', 1, clock);
-    await upstream.accepted(t.id, 'tok', 'up-1', clock, clock);
+    await upstream.accepted(t.id, 'tok', 'up-1', { checkAt: clock, seenNudges: 0 }, clock);
     const [c] = await tasks.claimDue(clock, 1, 30_000, 'tok2', 'remote');
     expect(await upstream.running(t.id, 'tok2', 0, clock)).toBe(true);
     expect(await upstream.running(t.id, 'tok2', 0, clock)).toBe(false);
-    await upstream.scheduleCheck(t.id, 'tok2', 'running', { dueAt: clock, claimedAt: c?.updatedAt ?? 0, progress: 40, mirrorFailed: true }, clock);
+    await upstream.scheduleCheck(t.id, 'tok2', 'running', { dueAt: clock, seenNudges: c?.nudges ?? 0, progress: 40, mirrorFailed: true }, clock);
     expect(await tasks.get(t.id)).toMatchObject({ status: 'running', progress: 40, checks: 1, mirrorFailures: 1 });
   });
 

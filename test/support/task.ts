@@ -23,6 +23,7 @@ export function testTask(over: Partial<Task> = {}): Task {
     submitStartedAt: null,
     checks: 0,
     mirrorFailures: 0,
+    nudges: 0,
     createdAt: CREATED_MS,
     updatedAt: CREATED_MS,
     startedAt: null,

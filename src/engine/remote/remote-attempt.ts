@@ -42,7 +42,6 @@ export async function failRemote(a: RemoteAttempt, code: TaskFailureCode, messag
 /** Hands the lease back; the task is due again after `delayMs` (or at once if a callback came meanwhile). */
 export async function deferRemote(a: RemoteAttempt, delayMs: number, extra: { progress?: number; mirrorFailed?: boolean } = {}): Promise<void> {
   const now = a.deps.now();
-  // claimDue stamped updated_at with the claim time: a nudge at or after it arrived during this lease.
-  const kept = await a.deps.upstream.scheduleCheck(a.task.id, a.token, a.status, { dueAt: now + delayMs, claimedAt: a.task.updatedAt, ...extra }, now);
+  const kept = await a.deps.upstream.scheduleCheck(a.task.id, a.token, a.status, { dueAt: now + delayMs, seenNudges: a.task.nudges, ...extra }, now);
   if (!kept) a.deps.log.warn({ taskId: a.task.id }, 'lease lost before the hand-back');
 }

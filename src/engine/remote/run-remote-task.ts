@@ -36,15 +36,19 @@ export async function runRemoteTask(deps: RemoteTaskDeps, attempt: Attempt): Pro
 async function checkOn(a: RemoteAttempt, channel: Channel, upstreamId: string): Promise<void> {
   const { deps, task } = a;
   const settings = channel.config;
+  // The timeout applies only while the upstream says "not yet" or cannot answer: a task it has
+  // finished (and charged for) is collected however late Reelay asks, e.g. after a long outage.
   const since = task.submitStartedAt ?? task.createdAt;
-  if (deps.now() - since > settings.taskTimeoutMs) {
+  const timedOut = async (): Promise<boolean> => {
+    if (deps.now() - since <= settings.taskTimeoutMs) return false;
     await failRemote(a, 'upstream_timeout', `the upstream did not finish the task within ${settings.taskTimeoutMs / 1000} s`);
-    return;
-  }
+    return true;
+  };
   let state: UpstreamState;
   try {
+    // A check that works says nothing about the channel's account (a channel in arrears still
+    // answers queries), so only submits clear a channel's cool-down.
     state = await channel.provider.check({ upstreamId, kind: task.kind }, a.signal);
-    deps.router.recordSuccess(settings.name, deps.now());
   } catch (e) {
     if (a.signal.aborted) return;
     if (!isUpstreamError(e)) throw e;
@@ -54,11 +58,13 @@ async function checkOn(a: RemoteAttempt, channel: Channel, upstreamId: string): 
       return;
     }
     deps.log.warn({ taskId: task.id, channel: settings.name, errorClass: e.errorClass, code: e.code, message: e.message }, 'upstream check failed');
+    if (await timedOut()) return;
     await deferRemote(a, e.retryAfterMs ?? nextCheckDelay(settings, task.checks, deps.random));
     return;
   }
   switch (state.state) {
     case 'pending':
+      if (await timedOut()) return;
       return pending(a, channel, state.phase, state.progress);
     case 'succeeded':
       return succeeded(a, channel, state);

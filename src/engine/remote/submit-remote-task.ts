@@ -35,6 +35,13 @@ export async function routeAndSubmit(a: RemoteAttempt): Promise<void> {
     return;
   }
   const routing = deps.router.route(task.request, task.kind, deps.now());
+  // A task no upstream accepts (always 1303, always full) must not wait forever: it fails, and
+  // its hold is released, after the longest task timeout of the channels that could take it.
+  const queueLimit = Math.max(0, ...[...routing.order, ...routing.coolingDown].map((c) => c.config.taskTimeoutMs));
+  if (queueLimit > 0 && deps.now() - task.createdAt > queueLimit) {
+    await failRemote(a, 'upstream_unavailable', `no upstream accepted the task within ${Math.round(queueLimit / 1000)} s`);
+    return;
+  }
   if (routing.order.length === 0) {
     if (routing.coolingDown.length > 0) {
       const why = routing.coolingDown.map((c) => deps.router.health(c.config.name, deps.now()).recentErrors[0]?.message ?? 'unavailable');
@@ -80,7 +87,7 @@ export async function submitOn(a: RemoteAttempt, channel: Channel): Promise<'don
     );
     deps.router.recordSuccess(name, deps.now());
     const now = deps.now();
-    if (!(await deps.upstream.accepted(task.id, a.token, upstreamId, now + firstCheckDelay(channel.config, deps.random), now))) {
+    if (!(await deps.upstream.accepted(task.id, a.token, upstreamId, { checkAt: now + firstCheckDelay(channel.config, deps.random), seenNudges: task.nudges }, now))) {
       deps.log.error({ taskId: task.id, channel: name, upstreamId }, 'lease lost after the upstream accepted the task; the next attempt finds it by lookup');
     }
     deps.log.info({ taskId: task.id, channel: name, upstreamId }, 'upstream accepted the task');
@@ -91,6 +98,9 @@ export async function submitOn(a: RemoteAttempt, channel: Channel): Promise<'don
     let e = asUpstreamError(thrown);
     // A submit answered "no such route" means a wrong base URL: the channel, not the task, is broken.
     if (e.errorClass === 'not_found') e = new UpstreamError('channel', e.code, e.message, { httpStatus: e.httpStatus });
+    // "external_task_id already used" means our earlier submit did arrive (a lookup right after an
+    // ambiguous answer can miss it): look it up again, never fail a task that exists upstream.
+    if (e.errorClass === 'rejected' && /external_task_id/i.test(e.message)) e = new UpstreamError('ambiguous', e.code, e.message, { httpStatus: e.httpStatus });
     deps.router.recordError(name, e, deps.now());
     deps.log.warn({ taskId: task.id, channel: name, errorClass: e.errorClass, code: e.code, message: e.message }, 'upstream submit failed');
     switch (e.errorClass) {
@@ -127,11 +137,10 @@ export async function resolveUnknownSubmit(a: RemoteAttempt, channel: Channel): 
     );
     return;
   }
+  // The deadline applies only when the upstream still cannot say: a task it has is adopted however late.
   const startedAt = task.submitStartedAt ?? task.createdAt;
-  if (deps.now() - startedAt > channel.config.taskTimeoutMs) {
-    await failRemote(a, 'upstream_unknown', `the upstream did not confirm the submit within ${channel.config.taskTimeoutMs / 1000} s`);
-    return;
-  }
+  const pastDeadline = () => deps.now() - startedAt > channel.config.taskTimeoutMs;
+  const giveUp = () => failRemote(a, 'upstream_unknown', `the upstream did not confirm the submit within ${channel.config.taskTimeoutMs / 1000} s`);
   let found: { upstreamId: string } | null;
   try {
     found = await lookup({ reelayId: task.id, kind: task.kind }, a.signal);
@@ -140,6 +149,7 @@ export async function resolveUnknownSubmit(a: RemoteAttempt, channel: Channel): 
     const e = asUpstreamError(thrown);
     if (e.errorClass !== 'not_found') {
       deps.router.recordError(channel.config.name, e, deps.now());
+      if (pastDeadline()) return giveUp();
       // Cannot fail over: the task may exist on this channel. Ask again later.
       await deferRemote(a, retryDelay(e.retryAfterMs, task.checks, channel.config, deps.random));
       return;
@@ -149,9 +159,10 @@ export async function resolveUnknownSubmit(a: RemoteAttempt, channel: Channel): 
   if (found) {
     const now = deps.now();
     deps.log.info({ taskId: task.id, channel: channel.config.name, upstreamId: found.upstreamId }, 'found the upstream task after an unknown submit');
-    await deps.upstream.accepted(task.id, a.token, found.upstreamId, now, now);
+    await deps.upstream.accepted(task.id, a.token, found.upstreamId, { checkAt: now, seenNudges: task.nudges }, now);
     return;
   }
+  if (pastDeadline()) return giveUp();
   const outcome = await submitOn(a, channel);
   if (outcome !== 'done') await deferRemote(a, 0);
 }
