@@ -30,7 +30,8 @@ export function nextCheckDelay(settings: PollSettings, checks: number, random: (
  * interval, whichever is shorter.
  */
 export function retryDelay(retryAfterMs: number | null, tries: number, settings: PollSettings, random: () => number): number {
-  if (retryAfterMs !== null) return jittered(Math.max(retryAfterMs, 250), random);
+  // Never sooner than the upstream asked: jitter only adds to a Retry-After.
+  if (retryAfterMs !== null) return Math.ceil(Math.max(retryAfterMs, 250) * (1 + JITTER * random()));
   const cap = Math.min(60_000, settings.maxPollIntervalMs);
   return jittered(Math.min(cap, 1000 * 2 ** Math.min(tries, 10)), random);
 }

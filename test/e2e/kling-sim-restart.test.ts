@@ -1,12 +1,13 @@
 /**
  * kill -9 in the middle of submitting to the Kling simulator. Reelay runs as a child process (so
- * it can die for real) with one kling channel on a simulator in this process that drops 30 % of
- * its create answers after accepting the task. Twelve tasks are created; once the first few are
- * accepted upstream (others still queued for a channel slot, some submits in flight or awaiting
- * a lookup after a dropped answer) Reelay is killed and started again on the same data dir and
- * port. Every task must still end, none may be accepted upstream twice (the restarted worker
- * looks a half-submitted task up by its id instead of submitting it again), and the account
- * never runs more than the channel's max_concurrency.
+ * it can die for real) with one kling channel (max_concurrency 4) on a simulator in this process
+ * that drops 30 % of its create answers after accepting the task. Twelve tasks are created;
+ * Reelay is killed while the simulator accepts a create (the first after all twelve exist, and
+ * not before the third), so that submit is accepted upstream but unknown to Reelay, others await
+ * a lookup after a dropped answer or hold a slot, and the rest wait for one. Reelay is then
+ * started again on the same data dir and port. Every task must still end, none may be accepted
+ * upstream twice (the restarted worker looks a half-submitted task up by its id instead of
+ * submitting it again), and the account never runs more than the channel's max_concurrency.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -22,6 +23,8 @@ const TASKS = 12;
 const MAX_CONCURRENCY = 4;
 /** With this seed the simulator drops the answers to accepted creates #2, #4, #8, #9, #11 and #12. */
 const SEED = 3;
+/** Reelay is killed while the simulator accepts a create: the first after all tasks exist, and not before this one. */
+const KILL_ON_ACCEPT_AT_LEAST = 3;
 
 type KlingData = { task_id: string; task_status: string; task_status_msg: string; task_result?: { videos: unknown[] } };
 type TaskRow = { id: string; public_id: string; status: string; provider: string; upstream_id: string | null; error_code: string | null; error_message: string | null };
@@ -44,12 +47,23 @@ describe('kill -9 while tasks are being submitted to a Kling channel', () => {
     const dataDir = path.join(tmp.dir, 'data');
     mkdirSync(simDir);
     mkdirSync(dataDir);
+    // The simulator logs `task <id>: submitted` synchronously while it handles an accepted create,
+    // before it answers: killing Reelay right there crashes it mid-submit, deterministically.
+    let killOnAccept: (() => void) | null = null;
+    let killAt = Number.POSITIVE_INFINITY;
+    const acceptedExternalIds: string[] = [];
     sim = await startKlingSim({
       ffmpeg: ffmpeg.ffmpeg,
       workDir: simDir,
       seed: SEED,
       schedule: { submittedMs: 300, processingMs: 1500 },
       faults: { dropAfterAcceptRate: 0.3 },
+      log: (line) => {
+        const m = /^task (\S+): submitted$/.exec(line);
+        if (!m?.[1]) return;
+        acceptedExternalIds.push(sim?.task(m[1])?.externalTaskId ?? '');
+        if (acceptedExternalIds.length === killAt) killOnAccept?.();
+      },
     });
 
     const config = path.join(tmp.dir, 'config.json');
@@ -85,33 +99,51 @@ describe('kill -9 while tasks are being submitted to a Kling channel', () => {
     }
     expect(new Set(ids).size).toBe(TASKS);
 
-    // Pull the plug once a few tasks are accepted upstream and the rest still wait for a slot.
-    const killDeadline = Date.now() + 15_000;
-    while (sim.stats().createsAccepted < 2) {
-      if (Date.now() > killDeadline) throw new Error(`no task was accepted upstream in time:\n${current.output()}`);
-      await sleep(5);
-    }
-    await killHard(current.process);
-    // killHard must not see this process again (a second call on a process killed by a signal
-    // waits for an exit that already happened: its exitCode stays null).
+    // Reelay began submitting while the tasks were created. Pull the plug while the simulator
+    // accepts the next create (at least #3): that task exists upstream but Reelay never hears of
+    // it; typically #2's answer was dropped too (an ambiguous submit awaiting its lookup), a slot
+    // may be taken by a submit still waiting on the pacer, and the rest wait for a slot.
+    killAt = Math.max(acceptedExternalIds.length + 1, KILL_ON_ACCEPT_AT_LEAST);
+    const first = current;
+    const child = first.process;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    killOnAccept = () => {
+      killOnAccept = null;
+      child.kill('SIGKILL');
+    };
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      exited,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Reelay never got ${killAt} tasks accepted upstream:\n${first.output()}`)), 20_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    const killedAt = Date.now();
+    // Do not hand this process to killHard again: a process killed by a signal keeps exitCode
+    // null, so killHard would wait for an exit that already happened.
     current = undefined;
     const atKill = sim.stats();
-    expect(atKill.createsAccepted).toBeGreaterThan(0);
-    expect(atKill.createsAccepted).toBeLessThanOrEqual(MAX_CONCURRENCY);
-    const killedAt = Date.now();
+    expect(atKill.createsAccepted).toBe(killAt);
+    const killedMidSubmit = acceptedExternalIds[killAt - 1] ?? '';
 
-    // What the crash left behind: tasks whose submit began (slot taken) but whose upstream id was
-    // never recorded. At least one of them (the dropped answer to accepted create #2) exists
-    // upstream: only a lookup by Reelay's id, not a second submit, may resolve it.
+    // What the crash left behind, read from the dead process's database.
     const dbAtKill = new SqliteDatabase(path.join(dataDir, 'reelay.db'), { readonly: true });
-    const limbo = dbAtKill.prepare("select id from tasks where provider = 'sim' and upstream_id is null and due_at is not null").all() as Array<{ id: string }>;
-    const unrouted = (dbAtKill.prepare("select count(*) as n from tasks where provider = 'auto'").get() as { n: number }).n;
-    const snapshot = dbAtKill.prepare('select id, status, provider, upstream_id, due_at, lease_token, submit_started_at, checks, attempts from tasks').all();
+    const atCrash = dbAtKill.prepare('select id, status, provider, upstream_id, due_at, lease_token, submit_started_at from tasks').all() as Array<
+      TaskRow & { due_at: number | null; lease_token: string | null; submit_started_at: number | null }
+    >;
     dbAtKill.close();
-    const acceptedButUnknown = limbo.filter((t) => sim?.task(t.id) !== undefined);
-    expect(acceptedButUnknown.length).toBeGreaterThan(0);
-    // And the others were still queued, waiting for a channel slot.
-    expect(unrouted, JSON.stringify(snapshot, null, 1)).toBeGreaterThanOrEqual(TASKS - MAX_CONCURRENCY);
+    const describeCrash = JSON.stringify({ acceptedExternalIds, atCrash }, null, 1);
+    // The task the simulator was accepting: its slot taken and its submit begun, its upstream id unknown.
+    expect(atCrash.find((r) => r.id === killedMidSubmit), describeCrash).toMatchObject({ status: 'queued', provider: 'sim', upstream_id: null });
+    // Submits begun but unresolved, of which at least that one exists upstream.
+    const limbo = atCrash.filter((r) => r.provider === 'sim' && r.upstream_id === null && r.due_at !== null);
+    expect(limbo.filter((r) => sim?.task(r.id) !== undefined).length, describeCrash).toBeGreaterThanOrEqual(1);
+    // Never more than max_concurrency slots held (finished tasks hold none); others still queued, unrouted.
+    const holding = atCrash.filter((r) => r.provider === 'sim' && r.due_at !== null);
+    expect(holding.length, describeCrash).toBeLessThanOrEqual(MAX_CONCURRENCY);
+    const unrouted = atCrash.filter((r) => r.provider === 'auto' && r.status === 'queued').length;
+    expect(unrouted, describeCrash).toBeGreaterThan(0);
+    expect(unrouted + atCrash.filter((r) => r.provider === 'sim').length).toBe(TASKS);
 
     current = await startChildServer(env);
     const restartedAt = Date.now();
@@ -121,7 +153,7 @@ describe('kill -9 while tasks are being submitted to a Kling channel', () => {
       finals = await Promise.all(ids.map((id) => read(current?.url ?? '', id)));
       if (finals.every((d) => d.task_status === 'succeed' || d.task_status === 'failed')) break;
       if (Date.now() > deadline) {
-        throw new Error(`not terminal: ${JSON.stringify(finals.map((d) => [d.task_id, d.task_status]))}\nsim: ${JSON.stringify(sim.tasks())}\n${current.output()}`);
+        throw new Error(`not terminal: ${JSON.stringify(finals.map((d) => [d.task_id, d.task_status]))}\nsim: ${JSON.stringify(sim.tasks())}\nbefore the crash:\n${first.output()}\nafter:\n${current.output()}`);
       }
       await sleep(200);
     }
@@ -165,7 +197,7 @@ describe('kill -9 while tasks are being submitted to a Kling channel', () => {
     expect(channels.channels).toEqual([expect.objectContaining({ name: 'sim', in_flight: 0 })]);
 
     console.log(
-      `kill after ${killedAt - started} ms (${atKill.createsAccepted} accepted, ${atKill.droppedResponses} dropped, ${limbo.length} submits unresolved of which ${acceptedButUnknown.length} accepted upstream, ${unrouted} unrouted); all terminal ${doneAt - restartedAt} ms after the restart; ` +
+      `kill after ${killedAt - started} ms (${atKill.createsAccepted} accepted, ${atKill.droppedResponses} dropped, ${limbo.length} submits unresolved, ${holding.length} slots held, ${unrouted} unrouted); all terminal ${doneAt - restartedAt} ms after the restart; ` +
         `sim ${JSON.stringify({ accepted: stats.createsAccepted, dropped: stats.droppedResponses, maxConcurrent: stats.maxConcurrent, refusals: stats.concurrencyRefusals, callbacksFailed: stats.callbacksFailed, requests: stats.requests })}`,
     );
   }, 60_000);

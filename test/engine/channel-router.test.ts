@@ -13,41 +13,24 @@ import type { TaskKind } from '../../src/domain/task.ts';
 import type { VideoRequest } from '../../src/domain/video-request.ts';
 import type { RemoteProvider } from '../../src/providers/remote-provider.ts';
 import { UpstreamError, type UpstreamErrorClass } from '../../src/providers/upstream-error.ts';
+import { mulberry32 } from '../../tools/kling-sim/sim-random.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { videoRequest } from '../support/video-request.ts';
 
-/** A small seeded PRNG (mulberry32), so the weighted tests repeat exactly. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+const seeded = mulberry32;
 
+/** A kling channel with the config file's defaults (read through loadConfig), then `over`. */
+let defaults: ChannelConfig | undefined;
 function channelConfig(over: Partial<ChannelConfig> & { name: string }): ChannelConfig {
-  return {
-    provider: 'kling',
-    baseUrl: 'https://kling.example',
-    accessKey: 'ak',
-    secretKey: 'sk',
-    apiKey: null,
-    models: null,
-    priority: 0,
-    weight: 1,
-    maxConcurrency: 5,
-    requestsPerSecond: 10,
-    timeoutMs: 30_000,
-    expectedRenderMs: 120_000,
-    pollIntervalMs: 10_000,
-    maxPollIntervalMs: 120_000,
-    taskTimeoutMs: 7_200_000,
-    callbacks: false,
-    ...over,
-  };
+  if (!defaults) {
+    const dir = tempDir('reelay-router-defaults-');
+    const file = path.join(dir.dir, 'config.json');
+    writeFileSync(file, JSON.stringify({ channels: [{ name: 'x', provider: 'kling', base_url: 'https://kling.example', access_key: 'ak', secret_key: 'sk' }] }));
+    defaults = loadConfig({ REELAY_CONFIG: file }).channels[0];
+    dir.remove();
+  }
+  if (!defaults) throw new Error('no default channel');
+  return { ...defaults, ...over };
 }
 
 /** A provider that never talks to anything; `unsupported` decides per request. */

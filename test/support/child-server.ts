@@ -50,7 +50,7 @@ export async function startChildServer(env: Record<string, string>, timeoutMs = 
 }
 
 export async function killHard(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGKILL');
   await exited;

@@ -11,7 +11,7 @@ import { isUpstreamError } from '../../providers/upstream-error.ts';
 import { ROUTE_PENDING } from '../../store/upstream-tasks.ts';
 import type { Channel } from '../channel-router.ts';
 import { MirrorError, mirrorVideos } from '../mirror-videos.ts';
-import { jittered, nextCheckDelay } from '../poll-schedule.ts';
+import { jittered, nextCheckDelay, retryDelay } from '../poll-schedule.ts';
 import { deferRemote, failRemote, type RemoteAttempt, type RemoteTaskDeps } from './remote-attempt.ts';
 import { resolveUnknownSubmit, routeAndSubmit } from './submit-remote-task.ts';
 import type { Attempt } from '../run-local-task.ts';
@@ -59,7 +59,7 @@ async function checkOn(a: RemoteAttempt, channel: Channel, upstreamId: string): 
     }
     deps.log.warn({ taskId: task.id, channel: settings.name, errorClass: e.errorClass, code: e.code, message: e.message }, 'upstream check failed');
     if (await timedOut()) return;
-    await deferRemote(a, e.retryAfterMs ?? nextCheckDelay(settings, task.checks, deps.random));
+    await deferRemote(a, e.retryAfterMs !== null ? retryDelay(e.retryAfterMs, task.checks, settings, deps.random) : nextCheckDelay(settings, task.checks, deps.random));
     return;
   }
   switch (state.state) {
