@@ -76,9 +76,52 @@ const upstreams: Migration = {
   },
 };
 
+/** Telling clients (issue 5): idempotency records, the delivery outbox, per-key webhooks, cancel. */
+const notifications: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('idempotency_keys')
+      .addColumn('key_id', 'text', (c) => c.notNull())
+      .addColumn('idempotency_key', 'text', (c) => c.notNull())
+      .addColumn('route', 'text', (c) => c.notNull())
+      .addColumn('body_hash', 'text', (c) => c.notNull())
+      .addColumn('task_id', 'text', (c) => c.notNull())
+      .addColumn('status_code', 'integer', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('idempotency_keys_pk', ['key_id', 'idempotency_key'])
+      .execute();
+    await db.schema
+      .createTable('deliveries')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('task_id', 'text', (c) => c.notNull())
+      .addColumn('key_id', 'text', (c) => c.notNull())
+      .addColumn('url', 'text', (c) => c.notNull())
+      .addColumn('event', 'text', (c) => c.notNull())
+      .addColumn('body', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('due_at', 'bigint')
+      .addColumn('lease_token', 'text')
+      .addColumn('last_status', 'integer')
+      .addColumn('last_error', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addColumn('delivered_at', 'bigint')
+      .execute();
+    // Only pending deliveries are in this index: the sender never reads delivered or dead ones.
+    await db.schema.createIndex('deliveries_due').on('deliveries').column('due_at').where(sql.ref('due_at'), 'is not', null).execute();
+    await db.schema.createIndex('deliveries_task').on('deliveries').columns(['task_id', 'created_at']).execute();
+    await db.schema.alterTable('api_keys').addColumn('webhook_secret_enc', 'text').execute();
+    await db.schema.alterTable('api_keys').addColumn('webhook_url', 'text').execute();
+    await db.schema.alterTable('tasks').addColumn('cancel_requested_at', 'bigint').execute();
+  },
+};
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-upstreams': upstreams,
+  '0003-notifications': notifications,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
