@@ -77,6 +77,16 @@ const fileSchema = z
       })
       .strict()
       .default({ linkTtlSeconds: 86400 }),
+    /** Server-sent events (`GET /v1/tasks/{id}/events`). */
+    events: z
+      .object({
+        /** A comment this often keeps proxies from closing a quiet stream (most close idle ones after 30-60 s). */
+        keepAliveMilliseconds: z.number().int().min(10).max(600_000).default(15_000),
+        /** How often a stream re-reads its task when no notification came (a change made by another instance). */
+        pollMilliseconds: z.number().int().min(10).max(60_000).default(2000),
+      })
+      .strict()
+      .default({ keepAliveMilliseconds: 15_000, pollMilliseconds: 2000 }),
     sqlite: z
       .object({
         /**

@@ -6,6 +6,8 @@ import { serve } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
 import { createTaskCreator } from './engine/create-task.ts';
+import { createTaskCanceler } from './engine/cancel-task.ts';
+import { createTaskEvents } from './engine/task-events.ts';
 import { createWakeup } from './engine/wakeup.ts';
 import { createWorker, type Worker } from './engine/worker.ts';
 import { createApp } from './http/app.ts';
@@ -20,7 +22,9 @@ import type { Provider } from './providers/provider.ts';
 import { loadServerSecrets, type ServerSecrets } from './secrets.ts';
 import { createApiKeyStore } from './store/api-keys.ts';
 import { openDatabase, type Db } from './store/database.ts';
+import { createIdempotencyKeys } from './store/idempotency-keys.ts';
 import { migrateToLatest } from './store/migrations.ts';
+import { createTaskCancels } from './store/task-cancel.ts';
 import { LOCAL_PROVIDER, createTaskRepository } from './store/task-repository.ts';
 import { ROUTE_PENDING, createUpstreamTasks } from './store/upstream-tasks.ts';
 import { buildChannels } from './engine/build-channels.ts';
@@ -29,6 +33,7 @@ import { createChannelStatus } from './engine/channel-status.ts';
 import type { RemoteTaskDeps } from './engine/remote/remote-attempt.ts';
 import { createUpstreamCallbackTokens } from './engine/upstream-callback-token.ts';
 import { createUrlGuard } from './webhooks/url-guard.ts';
+import { createWebhookDeliveries } from './webhook-deliveries.ts';
 
 /** The largest upstream video Reelay copies (a 15 s 4k clip is far below this). */
 const MAX_VIDEO_BYTES = 2 * 1024 * 1024 * 1024;
@@ -50,7 +55,7 @@ export type RunningServer = {
 export function createLogger(level: Config['logLevel']): Logger {
   return pino({
     level,
-    redact: ['req.headers.authorization', 'headers.authorization', '*.key', '*.secret_key', '*.secretKey', '*.masterKey'],
+    redact: ['req.headers.authorization', 'headers.authorization', '*.key', '*.secret_key', '*.secretKey', '*.masterKey', '*.webhook_secret', '*.webhookSecret'],
   });
 }
 
@@ -59,19 +64,23 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const db = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.file.sqlite.synchronous });
   await migrateToLatest(db);
   const now = () => Date.now();
-  const tasks = createTaskRepository(db.kysely, db.kind);
   const keys = createApiKeyStore(db.kysely, secrets.encryptionKey);
+  let publicUrl = config.publicUrl;
+  const links = createLinkSigner({ secret: secrets.linkKey, baseUrl: () => publicUrl, ttlSeconds: config.file.media.linkTtlSeconds });
+  // Every status change queues the client's delivery in its own transaction (the outbox).
+  const webhooks = createWebhookDeliveries({ db, keys, links, allowPrivateUrls: config.allowPrivateUrls, log, now });
+  const tasks = createTaskRepository(db.kysely, db.kind, webhooks.outbox);
   const storage = createDiskStorage(path.join(config.dataDir, 'media'));
   const workRoot = path.join(config.dataDir, 'tmp');
   // Left behind by a process that was killed mid-render; this process owns the folder now.
   await rm(workRoot, { recursive: true, force: true });
-  let publicUrl = config.publicUrl;
-  const links = createLinkSigner({ secret: secrets.linkKey, baseUrl: () => publicUrl, ttlSeconds: config.file.media.linkTtlSeconds });
   const ffmpeg = resolveFfmpegBinaries({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
   const loadImage = createGuardedImageLoader({ ffprobe: ffmpeg.ffprobe, allowPrivate: config.allowPrivateUrls });
   const providers = new Map<string, Provider>([['preview', createPreviewProvider({ ffmpeg: ffmpeg.ffmpeg, loadImage })]]);
   const wakeup = createWakeup();
-  const upstream = createUpstreamTasks(db.kysely, db.kind);
+  // Wakes server-sent event streams when a task changes in this process (LISTEN/NOTIFY later, issue 7).
+  const taskEvents = createTaskEvents();
+  const upstream = createUpstreamTasks(db.kysely, db.kind, webhooks.outbox);
   const built = buildChannels(config.channels, config.file.models, now);
   const router = createChannelRouter(built.channels);
   const callbackTokens = createUpstreamCallbackTokens(secrets.callbackKey, () => publicUrl);
@@ -109,10 +118,11 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       probe,
       workRoot,
       remote,
+      events: taskEvents,
     },
     { concurrency: w.concurrency, remoteConcurrency: w.remoteConcurrency, leaseMs: w.leaseSeconds * 1000, pollMs: w.pollMilliseconds, maxAttempts: w.maxAttempts },
   );
-  const createTask = createTaskCreator({ tasks, wakeup, providerFor: (model) => (router.serves(model) ? ROUTE_PENDING : LOCAL_PROVIDER), now });
+  const createTask = createTaskCreator({ tasks, idempotencyKeys: createIdempotencyKeys(db.kysely), wakeup, providerFor: (model) => (router.serves(model) ? ROUTE_PENDING : LOCAL_PROVIDER), now });
   const thumbnail = createThumbnailer({ ffmpeg: ffmpeg.ffmpeg, storage, workDir: path.join(workRoot, 'thumbnails') });
   const app = createApp({ db: db.kysely, tasks, keys, createTask, storage, links, masterKey: secrets.masterKey, models: config.file.models,
     thumbnail,
@@ -125,6 +135,12 @@ export async function startServer(config: Config, log: Logger = createLogger(con
         return woke;
       },
     },
+    sharedTaskRoutes: {
+      events: taskEvents,
+      cancelTask: createTaskCanceler({ tasks, cancels: createTaskCancels(db.kysely, webhooks.outbox), events: taskEvents, now }),
+      timing: { keepAliveMs: config.file.events.keepAliveMilliseconds, pollMs: config.file.events.pollMilliseconds },
+    },
+    webhooks,
     log,
   });
 
@@ -145,6 +161,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   // With PORT=0 the real port is known only now; links follow it unless REELAY_PUBLIC_URL is set.
   if (config.port === 0 && !config.publicUrlExplicit) publicUrl = url;
   worker.start();
+  webhooks.start();
   log.info({ url, database: db.kind, channels: built.channels.map((c) => c.config.name), ffmpeg: ffmpeg.source, dataDir: config.dataDir }, 'reelay is serving');
 
   return {
@@ -155,13 +172,16 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     worker,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Open event streams end now, or they would hold the close until the drain time runs out.
+      taskEvents.close();
       // server.close() drops the connections idle at that instant only. A keep-alive connection
       // whose response is still flushing turns idle a moment later and would then hold the close
       // for the whole keep-alive timeout (65 s, measured): sweep idle ones until closed, and cut
       // whatever is still busy after the drain time.
       const sweep = setInterval(() => 'closeIdleConnections' in server && server.closeIdleConnections(), 50);
       const cut = setTimeout(() => 'closeAllConnections' in server && server.closeAllConnections(), DRAIN_MS);
-      await worker.stop();
+      // The sender hands attempts in flight back, due at once: the next start sends them.
+      await Promise.all([worker.stop(), webhooks.close()]);
       await closed;
       clearInterval(sweep);
       clearTimeout(cut);

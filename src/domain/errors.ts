@@ -12,10 +12,15 @@ export const ERROR_CATALOG = {
   body_too_large: 400,
   invalid_parameter: 400,
   duplicate_external_task_id: 400,
+  /** An Idempotency-Key reused with another body or on another create route (within its 24 h). */
+  idempotency_conflict: 409,
+  /** A cancel of a task that is already completed, failed or canceled. */
+  task_already_ended: 409,
   route_not_found: 404,
   model_not_found: 404,
   task_not_found: 404,
   key_not_found: 404,
+  delivery_not_found: 404,
   internal_error: 500,
   // Task failures (never an HTTP answer to the create; they end a task).
   render_failed: 500,

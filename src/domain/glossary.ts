@@ -12,7 +12,8 @@
  *   expires and the task becomes due again, so a dead worker never strands a task.
  * - due: a task is due when its `due_at` has passed; queued and running tasks are always due at
  *   some time, terminal tasks never (due_at is null), so the claim query never scans old tasks.
- * - delivery: one outbound notification of a task's state to a client (a later issue).
+ * - delivery: one outbound notification of a task's status change to a client: a signed POST to
+ *   its callback URL, queued with the change and retried until the receiver answers 2xx.
  * - hold: credits reserved at create and captured or released at the end (a later issue).
  * @module
  */

@@ -78,6 +78,8 @@ export type Task = {
   mirrorFailures: number;
   /** Remote tasks: upstream callbacks received so far. */
   nudges: number;
+  /** When the client asked to cancel the task while it could not be canceled at once (it ends canceled instead of completed). */
+  cancelRequestedAt: number | null;
   createdAt: number;
   updatedAt: number;
   startedAt: number | null;

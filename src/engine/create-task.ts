@@ -1,9 +1,24 @@
-/** Persist first: the task row is committed before anyone is told about it, then workers wake. */
+/**
+ * Persist first: the task row (and its idempotency record, in the same transaction) is committed
+ * before anyone is told about it, then workers wake.
+ */
+import { AppError } from '../domain/errors.ts';
 import { internalId } from '../domain/ids.ts';
 import type { Task, TaskKind } from '../domain/task.ts';
 import type { VideoRequest } from '../domain/video-request.ts';
+import { IdempotencyKeyTaken, type IdempotencyKeys, type IdempotencyRecord } from '../store/idempotency-keys.ts';
 import type { TaskRepository } from '../store/task-repository.ts';
 import type { Wakeup } from './wakeup.ts';
+
+/** How long an Idempotency-Key answers with its task; an older record is replaced by the next create. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+/** The status every dialect answers a create with (Novita: exactly 200); a replay answers the recorded one. */
+const CREATED_STATUS = 200;
+/** A lost race reads the winner's record; a second loss in a row means records vanish under us. */
+const MAX_CLAIMS = 3;
+
+/** The request's Idempotency-Key, where it was sent, and sha256 (hex) of its raw body bytes. */
+export type TaskIdempotency = { key: string; route: string; bodyHash: string };
 
 export type CreateTaskInput = {
   keyId: string;
@@ -11,21 +26,64 @@ export type CreateTaskInput = {
   kind: TaskKind;
   publicId: string;
   request: VideoRequest;
+  /** Absent: every call creates a task. */
+  idempotency?: TaskIdempotency | undefined;
 };
 
-export type TaskCreator = (input: CreateTaskInput) => Promise<Task>;
+/** The task, whether it was made by an earlier request with the same Idempotency-Key, and the status to answer. */
+export type CreatedTask = { task: Task; replayed: boolean; statusCode: number };
+
+export type TaskCreator = (input: CreateTaskInput) => Promise<CreatedTask>;
 
 /** `providerFor` picks the upstream for a model (every model: `preview` until routing exists). */
 export function createTaskCreator(deps: {
   tasks: TaskRepository;
+  idempotencyKeys: IdempotencyKeys;
   wakeup: Wakeup;
   providerFor: (model: string) => string;
   now: () => number;
 }): TaskCreator {
-  return async (input) => {
+  return async ({ idempotency, ...input }) => {
     const now = deps.now();
-    const task = await deps.tasks.insert({ ...input, id: internalId(now), provider: deps.providerFor(input.request.model), now });
-    deps.wakeup.notify();
-    return task;
+    const newTask = { ...input, id: internalId(now), provider: deps.providerFor(input.request.model), now };
+    if (!idempotency) return created(await deps.tasks.insert(newTask));
+
+    for (let claim = 1; ; claim++) {
+      // The read first: a retry (the common case for a known key) needs no write transaction.
+      const earlier = await deps.idempotencyKeys.find(input.keyId, idempotency.key);
+      if (earlier && earlier.expiresAt > now) return replay(earlier, idempotency);
+      try {
+        const expiresAt = now + IDEMPOTENCY_TTL_MS;
+        return created(await deps.tasks.insert(newTask, { ...idempotency, statusCode: CREATED_STATUS, expiresAt }));
+      } catch (e) {
+        // Another request with this key committed first: the next read finds its record.
+        if (!(e instanceof IdempotencyKeyTaken) || claim >= MAX_CLAIMS) throw e;
+      }
+    }
   };
+
+  function created(task: Task): CreatedTask {
+    deps.wakeup.notify();
+    return { task, replayed: false, statusCode: CREATED_STATUS };
+  }
+
+  async function replay(earlier: IdempotencyRecord, asked: TaskIdempotency): Promise<CreatedTask> {
+    const shown = JSON.stringify(asked.key.length > 64 ? `${asked.key.slice(0, 64)}…` : asked.key);
+    const rule = 'within 24 hours a key answers only the same body sent to the same create route; send a new Idempotency-Key for a new request';
+    if (earlier.route !== asked.route) {
+      throw conflict(`Idempotency-Key ${shown} was first used on POST ${earlier.route}, not on POST ${asked.route}: ${rule}`);
+    }
+    if (earlier.bodyHash !== asked.bodyHash) {
+      throw conflict(`Idempotency-Key ${shown} was first used with a different request body: ${rule}`);
+    }
+    const task = await deps.tasks.get(earlier.taskId);
+    // A deleted task (OpenAI DELETE /v1/videos/{id}) cannot be answered again, and a second task
+    // under the same key would break "one key, one task".
+    if (!task) throw conflict(`the task Idempotency-Key ${shown} created has been deleted; send a new Idempotency-Key to create another`);
+    return { task, replayed: true, statusCode: earlier.statusCode };
+  }
+}
+
+function conflict(message: string): AppError {
+  return new AppError('idempotency_conflict', message, { field: 'Idempotency-Key' });
 }

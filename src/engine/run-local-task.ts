@@ -11,7 +11,9 @@ import type { Storage } from '../media/storage.ts';
 import type { VideoProbe } from '../media/probe-video.ts';
 import type { LocalProvider, RenderedVideo } from '../providers/provider.ts';
 import type { TaskRepository } from '../store/task-repository.ts';
+import { cancelIfRequested, completeUnlessCanceled } from './finish-task.ts';
 import { storeVideos } from './store-videos.ts';
+import type { TaskEvents } from './task-events.ts';
 import { throttleProgress } from './throttle-progress.ts';
 
 export type LocalTaskDeps = {
@@ -21,20 +23,35 @@ export type LocalTaskDeps = {
   workRoot: string;
   log: Logger;
   now: () => number;
+  /** Told of every change a local render makes (start, progress), for server-sent events. */
+  events?: TaskEvents | undefined;
 };
 
 export type Attempt = { task: Task; token: string; signal: AbortSignal };
 
-/** Ends when the task is terminal, or when the attempt was aborted (lease lost or shutdown). */
+/**
+ * Ends when the task is terminal, or when the attempt was aborted (lease lost, shutdown, or the
+ * client asked to cancel: the worker's lease renewal sees the request and aborts the render, and
+ * the task then ends canceled here; a render that finishes first is discarded the same way).
+ */
 export async function runLocalTask(deps: LocalTaskDeps, provider: LocalProvider, attempt: Attempt): Promise<void> {
   const { tasks, now } = deps;
   const { task, token, signal } = attempt;
-  if (task.status === 'queued' && !(await tasks.start(task.id, token, now()))) return;
+  const changed = () => deps.events?.notify(task.id);
+  // Claimed again after a crash with a cancel already asked for: nothing to render.
+  if (task.cancelRequestedAt !== null && (await cancelIfRequested(deps, attempt, task.status, null))) return;
+  if (task.status === 'queued') {
+    if (!(await tasks.start(task.id, token, now()))) return;
+    changed();
+  }
   const workDir = path.join(deps.workRoot, `${task.id}-${token.slice(-8)}`);
   await mkdir(workDir, { recursive: true });
   try {
     const onProgress = throttleProgress((p) => {
-      tasks.setProgress(task.id, token, p, now()).catch((e: unknown) => deps.log.warn({ err: e, taskId: task.id }, 'progress write failed'));
+      tasks
+        .setProgress(task.id, token, p, now())
+        .then((written) => written && changed())
+        .catch((e: unknown) => deps.log.warn({ err: e, taskId: task.id }, 'progress write failed'));
     }, 500);
     let rendered: RenderedVideo[];
     try {
@@ -55,10 +72,10 @@ export async function runLocalTask(deps: LocalTaskDeps, provider: LocalProvider,
       return;
     }
     if (signal.aborted) return;
-    if (!(await tasks.complete(task.id, token, { videos }, null, now()))) {
-      deps.log.warn({ taskId: task.id }, 'lease lost before completion; result discarded');
-    }
+    await completeUnlessCanceled(deps, attempt, { videos }, null);
   } finally {
+    // Aborted for a cancel request: end it canceled now (after a shutdown or a lost lease this changes nothing).
+    if (signal.aborted) await cancelIfRequested(deps, attempt, 'running', null).catch((e: unknown) => deps.log.warn({ err: e, taskId: task.id }, 'ending a canceled render failed'));
     await rm(workDir, { recursive: true, force: true });
   }
 }

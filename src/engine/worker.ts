@@ -94,6 +94,8 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
       .finally(() => {
         running.delete(token);
         deps.wakeup.notify();
+        // Every attempt that changed the task (status, progress, its end) ends here: watchers re-read it.
+        deps.events?.notify(task.id);
       });
     running.set(token, { taskId: task.id, pool: poolOf(task), controller, done });
   }
@@ -113,8 +115,11 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
     const heartbeat = setInterval(() => {
       deps.tasks
         .renewLease(task.id, token, deps.now() + options.leaseMs)
-        .then((kept) => {
-          if (!kept) controller.abort(new Error('lease lost'));
+        .then((lease) => {
+          if (lease === 'lost') controller.abort(new Error('lease lost'));
+          // A local render stops early for a cancel request and ends canceled (runLocalTask); a
+          // remote attempt is a short check and discards the result itself when it would complete.
+          if (lease === 'cancel_requested' && poolOf(task) === 'local') controller.abort(new Error('cancel requested'));
         })
         .catch((e: unknown) => deps.log.warn({ err: e, taskId: task.id }, 'lease renewal failed'));
     }, Math.max(1000, Math.floor(options.leaseMs / 3)));

@@ -15,9 +15,13 @@ import { createTaskPageAfter } from '../store/task-page-after.ts';
 import type { ApiKeyStore } from '../store/api-keys.ts';
 import type { Database } from '../store/schema.ts';
 import type { TaskRepository } from '../store/task-repository.ts';
+import type { DeliveryStore } from '../store/deliveries.ts';
+import type { Task } from '../domain/task.ts';
 import type { AppEnv } from './app-env.ts';
 import { createAuthenticator } from './authenticate.ts';
 import { createAdminRoutes } from './routes/admin-routes.ts';
+import { createDeliveryAdminRoutes } from './routes/delivery-admin-routes.ts';
+import { checkingCallbackUrls } from './callback-url-check.ts';
 import { createHealthRoutes } from './routes/health-routes.ts';
 import { createKlingRoutes, klingRouteNotFound } from './routes/kling-routes.ts';
 import { createKlingNewRoutes } from './routes/kling-new-routes.ts';
@@ -25,6 +29,7 @@ import { createMediaRoutes } from './routes/media-routes.ts';
 import { createNovitaRoutes } from './routes/novita-routes.ts';
 import { createOpenAiVideoRoutes } from './routes/openai-video-routes.ts';
 import { createUnifiedTaskRoutes } from './routes/unified-task-routes.ts';
+import { createSharedTaskRoutes, type SharedTaskRouteDeps } from './routes/shared-task-routes.ts';
 import { createUpstreamCallbackRoutes } from './routes/upstream-callback-routes.ts';
 import type { RouteDeps } from './route-deps.ts';
 import { reelayError } from './reelay-error.ts';
@@ -44,6 +49,10 @@ export type AppDeps = {
   channels: () => Promise<ChannelStatus[]>;
   /** Upstream callbacks: the per-task tokens, and making a task due now. */
   upstreamCallbacks: { tokens: UpstreamCallbackTokens; nudge: (taskId: string) => Promise<boolean> };
+  /** Server-sent events and cancel, for every dialect's tasks. */
+  sharedTaskRoutes: SharedTaskRouteDeps;
+  /** Webhook deliveries: the outbox, the callback renderer (replays), waking the sender, REELAY_ALLOW_PRIVATE_URLS. */
+  webhooks: { deliveries: DeliveryStore; renderCallback: (task: Task) => string | null; notifySender: () => void; allowPrivateUrls: boolean };
   log: Logger;
 };
 
@@ -53,7 +62,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const mediaUrl = (key: string) => deps.links.url(key);
   const routeDeps: RouteDeps = {
     authenticate,
-    createTask: deps.createTask,
+    createTask: checkingCallbackUrls(deps.createTask, { allowPrivate: deps.webhooks.allowPrivateUrls }),
     tasks: deps.tasks,
     models: deps.models,
     mediaUrl,
@@ -72,13 +81,16 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
 
   app.route('/', createHealthRoutes({ db: deps.db, log: deps.log }));
-  app.route('/admin', createAdminRoutes({ authenticate, keys: deps.keys, channels: deps.channels, log: deps.log }));
+  app.route('/admin', createAdminRoutes({ authenticate, keys: deps.keys, allowPrivateUrls: deps.webhooks.allowPrivateUrls, channels: deps.channels, log: deps.log }));
+  const { deliveries, renderCallback, notifySender } = deps.webhooks;
+  app.route('/admin', createDeliveryAdminRoutes({ authenticate, deliveries, tasks: deps.tasks, renderCallback, notifySender, now: Date.now, log: deps.log }));
   app.route(UPSTREAM_CALLBACK_PATH, createUpstreamCallbackRoutes({ ...deps.upstreamCallbacks, log: deps.log }));
   app.route('/media', createMediaRoutes({ storage: deps.storage, links: deps.links }));
   // Order matters where prefixes are shared: each group matches only its own paths.
   app.route('/v1', createKlingRoutes(routeDeps, 'kling'));
   app.route('/kling/v1', createKlingRoutes(routeDeps, 'newapi'));
   app.route('/v1', createUnifiedTaskRoutes(routeDeps));
+  app.route('/v1', createSharedTaskRoutes(routeDeps, deps.sharedTaskRoutes));
   app.route('/v1', createOpenAiVideoRoutes(routeDeps, deps.thumbnail, { pageAfter: createTaskPageAfter(deps.db), deleteTask: createTaskDeletion(deps.db) }));
   app.route('/v3/async', createNovitaRoutes(routeDeps));
   app.route('/', createKlingNewRoutes(routeDeps, createTaskBatchQueries(deps.db)));

@@ -1,6 +1,8 @@
 /**
  * API keys: minted here, stored as sha256 of the bearer key and an encrypted secret key, never
- * logged. The access key is an identifier (the JWT `iss`), so it is stored in clear.
+ * logged. The access key is an identifier (the JWT `iss`), so it is stored in clear. Each key
+ * also has a `whsec_` webhook secret (encrypted: Reelay must read it back to sign deliveries) and
+ * an optional default webhook URL.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
@@ -9,12 +11,25 @@ import type { Database } from './schema.ts';
 import { open, seal } from './secret-box.ts';
 import { isStorableText } from './text-guards.ts';
 
-export type CreatedKey = { id: string; name: string; key: string; access_key: string; secret_key: string };
-export type KeyInfo = { id: string; name: string; key_prefix: string; access_key: string; created_at: number; revoked_at: number | null };
+export type CreatedKey = { id: string; name: string; key: string; access_key: string; secret_key: string; webhook_secret: string };
+export type KeyInfo = {
+  id: string;
+  name: string;
+  key_prefix: string;
+  access_key: string;
+  created_at: number;
+  revoked_at: number | null;
+  webhook_url: string | null;
+};
 export type KeyOwner = { id: string; name: string };
 
 export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
+}
+
+/** A Standard Webhooks signing secret: `whsec_` + base64 of 32 random bytes (spec §1.7). */
+export function newWebhookSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
 }
 
 export type ApiKeyStore = ReturnType<typeof createApiKeyStore>;
@@ -30,6 +45,7 @@ export function createApiKeyStore(db: Kysely<Database>, encryptionKey: Buffer) {
         key: `rl_${randomBytes(32).toString('base64url')}`,
         access_key: `AK${randomChars(30)}`,
         secret_key: randomBytes(32).toString('base64url'),
+        webhook_secret: newWebhookSecret(),
       };
       await db
         .insertInto('api_keys')
@@ -42,6 +58,8 @@ export function createApiKeyStore(db: Kysely<Database>, encryptionKey: Buffer) {
           secret_enc: seal(encryptionKey, created.secret_key),
           created_at: now,
           revoked_at: null,
+          webhook_secret_enc: seal(encryptionKey, created.webhook_secret),
+          webhook_url: null,
         })
         .execute();
       return created;
@@ -50,7 +68,7 @@ export function createApiKeyStore(db: Kysely<Database>, encryptionKey: Buffer) {
     async list(): Promise<KeyInfo[]> {
       return db
         .selectFrom('api_keys')
-        .select(['id', 'name', 'key_prefix', 'access_key', 'created_at', 'revoked_at'])
+        .select(['id', 'name', 'key_prefix', 'access_key', 'created_at', 'revoked_at', 'webhook_url'])
         .orderBy('created_at')
         .orderBy('id')
         .execute();
@@ -73,6 +91,43 @@ export function createApiKeyStore(db: Kysely<Database>, encryptionKey: Buffer) {
       if (!isStorableText(accessKey)) return null;
       const row = await active().select(['id', 'name', 'secret_enc']).where('access_key', '=', accessKey).executeTakeFirst();
       return row ? { id: row.id, name: row.name, secretKey: open(encryptionKey, row.secret_enc) } : null;
+    },
+
+    /** Replaces an active key's webhook secret; the new one (shown only now), or null for no such key. */
+    async rotateWebhookSecret(id: string): Promise<string | null> {
+      if (!isStorableText(id)) return null;
+      const secret = newWebhookSecret();
+      const r = await db
+        .updateTable('api_keys')
+        .set({ webhook_secret_enc: seal(encryptionKey, secret) })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n ? secret : null;
+    },
+
+    /** Sets (or with null clears) an active key's default webhook URL; false for no such key. */
+    async setWebhookUrl(id: string, url: string | null): Promise<boolean> {
+      if (!isStorableText(id)) return false;
+      const r = await db.updateTable('api_keys').set({ webhook_url: url }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+      return r.numUpdatedRows > 0n;
+    },
+
+    /**
+     * The clear webhook secret of a key (revoked or not: its tasks' deliveries are still signed),
+     * or null when the key does not exist. Keys made before webhooks existed get one now; when
+     * two instances race, the first write wins and both read it back.
+     */
+    async webhookSecret(id: string): Promise<string | null> {
+      if (!isStorableText(id)) return null;
+      const stored = () => db.selectFrom('api_keys').select('webhook_secret_enc').where('id', '=', id).executeTakeFirst();
+      let row = await stored();
+      if (row && row.webhook_secret_enc === null) {
+        const sealed = seal(encryptionKey, newWebhookSecret());
+        await db.updateTable('api_keys').set({ webhook_secret_enc: sealed }).where('id', '=', id).where('webhook_secret_enc', 'is', null).execute();
+        row = await stored();
+      }
+      return row?.webhook_secret_enc ? open(encryptionKey, row.webhook_secret_enc) : null;
     },
   };
 }

@@ -7,7 +7,9 @@ import { AppError } from '../domain/errors.ts';
 import type { Task, TaskFailure, TaskKind, TaskResult, TaskStatus } from '../domain/task.ts';
 import type { VideoRequest } from '../domain/video-request.ts';
 import type { DatabaseKind } from './database.ts';
+import { recordIdempotencyKey, type IdempotencyClaim } from './idempotency-keys.ts';
 import type { Database, TasksTable } from './schema.ts';
+import type { TaskOutbox } from './task-outbox.ts';
 import { rowToTask } from './task-rows.ts';
 import { leasedTransition, terminalFields } from './task-transition.ts';
 import { isStorableText, isUniqueViolation } from './text-guards.ts';
@@ -25,6 +27,8 @@ export type NewTask = {
 
 export type TaskRepository = ReturnType<typeof createTaskRepository>;
 
+export type LeaseRenewal = 'kept' | 'lost' | 'cancel_requested';
+
 /** The provider that renders on this machine; every other provider value is a remote channel (or `auto`). */
 export const LOCAL_PROVIDER = 'preview';
 
@@ -34,43 +38,23 @@ export const LOCAL_PROVIDER = 'preview';
  */
 export type TaskPool = 'local' | 'remote' | 'any';
 
-export function createTaskRepository(db: Kysely<Database>, kind: DatabaseKind) {
+/** `outbox` queues the client's delivery with each status change (absent: none are queued). */
+export function createTaskRepository(db: Kysely<Database>, kind: DatabaseKind, outbox?: TaskOutbox) {
   const byId = (id: string) => db.selectFrom('tasks').selectAll().where('id', '=', id);
 
   return {
-    /** Persists a queued task, due at once. */
-    async insert(t: NewTask): Promise<Task> {
+    /**
+     * Persists a queued task, due at once. With `idempotency` the key's record is written in the
+     * same transaction and before the task row: a concurrent duplicate then fails on the record
+     * (IdempotencyKeyTaken, answered as a replay), never on the task's external_task_id (a 1201).
+     */
+    async insert(t: NewTask, idempotency?: IdempotencyClaim): Promise<Task> {
       try {
-        const row = await db
-          .insertInto('tasks')
-          .values({
-            id: t.id,
-            public_id: t.publicId,
-            key_id: t.keyId,
-            dialect: t.dialect,
-            kind: t.kind,
-            model: t.request.model,
-            request: JSON.stringify(t.request),
-            status: 'queued',
-            progress: 0,
-            provider: t.provider,
-            upstream_id: null,
-            external_task_id: t.request.externalTaskId,
-            attempts: 0,
-            due_at: t.now,
-            lease_token: null,
-            result: null,
-            error_code: null,
-            error_message: null,
-            units_charged: null,
-            created_at: t.now,
-            updated_at: t.now,
-            started_at: null,
-            finished_at: null,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        return rowToTask(row);
+        if (!idempotency) return await insertTaskRow(db, t);
+        return await db.transaction().execute(async (trx) => {
+          await recordIdempotencyKey(trx, { keyId: t.keyId, taskId: t.id, now: t.now }, idempotency);
+          return insertTaskRow(trx, t);
+        });
       } catch (e) {
         if (isUniqueViolation(e, 'external_task_id') && t.request.externalTaskId !== null) {
           throw new AppError(
@@ -137,15 +121,22 @@ export function createTaskRepository(db: Kysely<Database>, kind: DatabaseKind) {
       return rows.map(rowToTask);
     },
 
-    async renewLease(id: string, token: string, until: number): Promise<boolean> {
-      const r = await db
+    /**
+     * Extends the lease. 'lost' when it is not mine any more (it expired and was claimed again, or
+     * the client canceled the queued task); 'cancel_requested' (lease extended) when the client
+     * asked to cancel meanwhile, so a local render can stop instead of finishing a discarded video.
+     */
+    async renewLease(id: string, token: string, until: number): Promise<LeaseRenewal> {
+      const row = await db
         .updateTable('tasks')
         .set({ due_at: until })
         .where('id', '=', id)
         .where('lease_token', '=', token)
         .where('due_at', 'is not', null)
+        .returning('cancel_requested_at')
         .executeTakeFirst();
-      return r.numUpdatedRows > 0n;
+      if (!row) return 'lost';
+      return row.cancel_requested_at === null ? 'kept' : 'cancel_requested';
     },
 
     /** queued -> running. */
@@ -162,15 +153,25 @@ export function createTaskRepository(db: Kysely<Database>, kind: DatabaseKind) {
       return transition(id, token, status, { due_at: dueAt, lease_token: null, attempts: 0, updated_at: now });
     },
 
-    /** running -> completed, with the stored outputs. */
+    /** running -> completed, with the stored outputs; false too when the client asked to cancel (see `cancel`). */
     async complete(id: string, token: string, result: TaskResult, unitsCharged: number | null, now: number): Promise<boolean> {
-      return transition(id, token, 'running', {
-        status: 'completed',
-        progress: 100,
-        result: JSON.stringify(result),
-        units_charged: unitsCharged,
-        ...terminal(now),
-      });
+      return leasedTransition(
+        db,
+        id,
+        token,
+        'running',
+        { status: 'completed', progress: 100, result: JSON.stringify(result), units_charged: unitsCharged, ...terminal(now) },
+        { cancelRequested: false, outbox },
+      );
+    },
+
+    /**
+     * queued | running -> canceled, only when the client asked to cancel: the engine's end of a
+     * cancel request. `unitsCharged` keeps what the upstream charged for the discarded result, so
+     * billing can decide the refund.
+     */
+    async cancel(id: string, token: string, from: TaskStatus, unitsCharged: number | null, now: number): Promise<boolean> {
+      return leasedTransition(db, id, token, from, { status: 'canceled', units_charged: unitsCharged, ...terminal(now) }, { cancelRequested: true, outbox });
     },
 
     /** queued | running -> failed. */
@@ -189,6 +190,40 @@ export function createTaskRepository(db: Kysely<Database>, kind: DatabaseKind) {
   }
 
   function transition(id: string, token: string, from: TaskStatus, set: Updateable<TasksTable>): Promise<boolean> {
-    return leasedTransition(db, id, token, from, set);
+    return leasedTransition(db, id, token, from, set, { outbox });
   }
+}
+
+/** The task row itself, on the database or inside a transaction. */
+async function insertTaskRow(db: Kysely<Database>, t: NewTask): Promise<Task> {
+  const row = await db
+    .insertInto('tasks')
+    .values({
+      id: t.id,
+      public_id: t.publicId,
+      key_id: t.keyId,
+      dialect: t.dialect,
+      kind: t.kind,
+      model: t.request.model,
+      request: JSON.stringify(t.request),
+      status: 'queued',
+      progress: 0,
+      provider: t.provider,
+      upstream_id: null,
+      external_task_id: t.request.externalTaskId,
+      attempts: 0,
+      due_at: t.now,
+      lease_token: null,
+      result: null,
+      error_code: null,
+      error_message: null,
+      units_charged: null,
+      created_at: t.now,
+      updated_at: t.now,
+      started_at: null,
+      finished_at: null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return rowToTask(row);
 }

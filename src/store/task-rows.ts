@@ -72,6 +72,7 @@ export function rowToTask(row: Selectable<TasksTable>): Task {
     checks: row.checks,
     mirrorFailures: row.mirror_failures,
     nudges: row.nudges,
+    cancelRequestedAt: row.cancel_requested_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     startedAt: row.started_at,

@@ -8,6 +8,7 @@ import type { TaskStatus } from '../domain/task.ts';
 import type { DatabaseKind } from './database.ts';
 import type { Database } from './schema.ts';
 import { LOCAL_PROVIDER } from './task-repository.ts';
+import type { TaskOutbox } from './task-outbox.ts';
 import { leasedTransition } from './task-transition.ts';
 
 /** `provider` of a task that waits to be routed to a channel. */
@@ -20,7 +21,8 @@ function dueUnlessNudged(seenNudges: number, now: number, dueAt: number) {
   return sql<number>`case when nudges > cast(${seenNudges} as integer) then cast(${now} as bigint) else cast(${dueAt} as bigint) end`;
 }
 
-export function createUpstreamTasks(db: Kysely<Database>, kind: DatabaseKind) {
+/** `outbox` queues the client's delivery when a task starts running (absent: none are queued). */
+export function createUpstreamTasks(db: Kysely<Database>, kind: DatabaseKind, outbox?: TaskOutbox) {
   /** Active tasks (queued or running) that hold a slot of `channel`. */
   const activeOn = (trx: Kysely<Database>, channel: string) =>
     trx.selectFrom('tasks').select((eb) => eb.fn.countAll<string | number>().as('n')).where('provider', '=', channel).where('due_at', 'is not', null);
@@ -73,7 +75,7 @@ export function createUpstreamTasks(db: Kysely<Database>, kind: DatabaseKind) {
 
     /** The upstream started rendering: queued -> running. */
     running(id: string, token: string, progress: number, now: number): Promise<boolean> {
-      return leasedTransition(db, id, token, 'queued', { status: 'running', progress, started_at: now, updated_at: now });
+      return leasedTransition(db, id, token, 'queued', { status: 'running', progress, started_at: now, updated_at: now }, { outbox });
     },
 
     /**

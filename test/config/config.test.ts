@@ -17,6 +17,7 @@ describe('configuration', () => {
       models: ['kling-v3', 'kling-v3-turbo'],
       worker: { concurrency: 2, remoteConcurrency: 32, leaseSeconds: 30, pollMilliseconds: 1000, maxAttempts: 5 },
       media: { linkTtlSeconds: 86400 },
+      events: { keepAliveMilliseconds: 15_000, pollMilliseconds: 2000 },
       sqlite: { synchronous: 'FULL' },
       channels: [],
     });

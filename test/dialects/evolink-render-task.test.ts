@@ -57,8 +57,17 @@ describe('EvoLink task object', () => {
       object: 'video.generation.task',
       progress: 65,
       status: 'processing',
-      task_info: { can_cancel: false },
+      task_info: { can_cancel: true },
       type: 'video',
+    });
+  });
+
+  it('can be cancelled only while active and not asked already; a cancelled task says so', () => {
+    expect(renderEvolinkTask(task({ status: 'running', cancelRequestedAt: CREATED_MS }), link).task_info).toEqual({ can_cancel: false });
+    expect(renderEvolinkTask(task({ status: 'canceled' }), link)).toMatchObject({
+      status: 'cancelled',
+      task_info: { can_cancel: false },
+      error: { code: 'request_cancelled' },
     });
   });
 

@@ -69,10 +69,11 @@ describe('reelay CLI', () => {
     const created = await cli(['keys', 'create', '--name', 'from-cli'], env);
     expect(created.code, created.stderr).toBe(0);
     const key = JSON.parse(created.stdout) as Record<string, string>;
-    expect(Object.keys(key).sort()).toEqual(['access_key', 'id', 'key', 'name', 'secret_key']);
+    expect(Object.keys(key).sort()).toEqual(['access_key', 'id', 'key', 'name', 'secret_key', 'webhook_secret']);
     const listed = JSON.parse((await cli(['keys', 'list'], env)).stdout) as Array<Record<string, unknown>>;
     expect(listed.map((k) => k.id)).toContain(key.id);
     expect(JSON.stringify(listed)).not.toContain(key.key);
+    expect(JSON.stringify(listed)).not.toContain(key.webhook_secret);
     const revoked = await cli(['keys', 'revoke', key.id as string], env);
     expect(JSON.parse(revoked.stdout)).toEqual({ id: key.id, revoked: true });
     const again = await cli(['keys', 'revoke', key.id as string], env);

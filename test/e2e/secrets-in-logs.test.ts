@@ -25,6 +25,6 @@ describe('secrets never reach the log', () => {
     const out = server.output();
     expect(out).toContain(path.join(tmp.dir, 'master.key'));
     expect(out).toMatch(/"msg":"request"/);
-    for (const secret of [master, created.key, created.secret_key, jwt]) expect(out).not.toContain(secret);
+    for (const secret of [master, created.key, created.secret_key, created.webhook_secret, jwt]) expect(out).not.toContain(secret);
   });
 });

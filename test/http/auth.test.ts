@@ -82,13 +82,14 @@ describe('authentication', () => {
 
   it('creates keys with the fixed shape and lists them without secrets', async () => {
     const created = await server.createKey('shape');
-    expect(Object.keys(created).sort()).toEqual(['access_key', 'id', 'key', 'name', 'secret_key']);
+    expect(Object.keys(created).sort()).toEqual(['access_key', 'id', 'key', 'name', 'secret_key', 'webhook_secret']);
     expect(created.name).toBe('shape');
     const listed = (await (await server.api('/admin/keys')).json()) as { keys: Array<Record<string, unknown>> };
     const row = listed.keys.find((k) => k.id === created.id);
     expect(row).toMatchObject({ id: created.id, name: 'shape', access_key: created.access_key, revoked_at: null });
     expect(JSON.stringify(listed)).not.toContain(created.key);
     expect(JSON.stringify(listed)).not.toContain(created.secret_key);
+    expect(JSON.stringify(listed)).not.toContain(created.webhook_secret);
   });
 
   it('refuses a key without a name, in the admin envelope', async () => {

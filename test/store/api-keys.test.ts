@@ -46,6 +46,35 @@ describe.each(backends)('API key store on $name', (backend) => {
     await migrateToLatest(db);
     expect((await keys.list()).map((k) => k.name)).toEqual(['kept']);
   });
+
+  it('stores the webhook secret only encrypted and reads it back', async () => {
+    const k = await keys.create('app');
+    const row = await db.kysely.selectFrom('api_keys').selectAll().where('id', '=', k.id).executeTakeFirstOrThrow();
+    expect(JSON.stringify(row)).not.toContain(k.webhook_secret.slice('whsec_'.length));
+    expect(await keys.webhookSecret(k.id)).toBe(k.webhook_secret);
+  });
+
+  it('gives a key made before webhooks a secret on first use, the same one ever after', async () => {
+    const k = await keys.create('old');
+    await db.kysely.updateTable('api_keys').set({ webhook_secret_enc: null }).where('id', '=', k.id).execute();
+    const [a, b] = await Promise.all([keys.webhookSecret(k.id), keys.webhookSecret(k.id)]);
+    expect(a).toMatch(/^whsec_/);
+    expect(b).toBe(a);
+    expect(await keys.webhookSecret(k.id)).toBe(a);
+    expect(await keys.webhookSecret('key_missing')).toBeNull();
+  });
+
+  it('rotates the secret of an active key only; a revoked key keeps signing with its last one', async () => {
+    const k = await keys.create('rotating');
+    const next = await keys.rotateWebhookSecret(k.id);
+    expect(next).toMatch(/^whsec_/);
+    expect(next).not.toBe(k.webhook_secret);
+    expect(await keys.webhookSecret(k.id)).toBe(next);
+    await keys.revoke(k.id);
+    expect(await keys.rotateWebhookSecret(k.id)).toBeNull();
+    expect(await keys.setWebhookUrl(k.id, 'https://x.example/')).toBe(false);
+    expect(await keys.webhookSecret(k.id)).toBe(next);
+  });
 });
 
 describe.each(backends)('API key lookups with a NUL character on $name', (backend) => {
@@ -55,6 +84,9 @@ describe.each(backends)('API key lookups with a NUL character on $name', (backen
       const keys = createApiKeyStore(db.kysely, randomBytes(32));
       expect(await keys.findByKey('rl_\u0000')).toBeNull();
       expect(await keys.findByAccessKey('AK\u0000')).toBeNull();
+      expect(await keys.rotateWebhookSecret('key_\u0000')).toBeNull();
+      expect(await keys.setWebhookUrl('key_\u0000', null)).toBe(false);
+      expect(await keys.webhookSecret('key_\u0000')).toBeNull();
     } finally {
       await cleanup();
     }

@@ -7,7 +7,7 @@ import { startServer, type RunningServer } from '../../src/server.ts';
 import { createPgSchema } from './databases.ts';
 import { tempDir } from './temp-dir.ts';
 
-export type CreatedKey = { id: string; name: string; key: string; access_key: string; secret_key: string };
+export type CreatedKey = { id: string; name: string; key: string; access_key: string; secret_key: string; webhook_secret: string };
 
 export type TestServer = RunningServer & {
   dataDir: string;
@@ -75,11 +75,11 @@ export function routeTestServer(onStart: (suite: RouteSuite) => void, options: {
 }
 
 /** A server on a fresh schema of the PostgreSQL at `url` (one render at a time); stop() drops the schema too. */
-export async function startPostgresTestServer(url: string): Promise<TestServer> {
+export async function startPostgresTestServer(url: string, options: { env?: Record<string, string> } = {}): Promise<TestServer> {
   const pg = await createPgSchema(url);
   const database = new URL(url);
   database.searchParams.set('options', `-c search_path=${pg.schema}`);
-  const server = await startTestServer({ env: { DATABASE_URL: database.toString() }, configFile: { worker: { concurrency: 1 } } });
+  const server = await startTestServer({ env: { ...options.env, DATABASE_URL: database.toString() }, configFile: { worker: { concurrency: 1 } } });
   return {
     ...server,
     async stop() {

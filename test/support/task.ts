@@ -24,6 +24,7 @@ export function testTask(over: Partial<Task> = {}): Task {
     checks: 0,
     mirrorFailures: 0,
     nudges: 0,
+    cancelRequestedAt: null,
     createdAt: CREATED_MS,
     updatedAt: CREATED_MS,
     startedAt: null,

@@ -24,7 +24,7 @@ export function registerKeys(program: Command): void {
   const keys = program.command('keys').description('manage API keys (prints JSON)');
   keys
     .command('create')
-    .description('create a key; its key and secret_key are shown only this once')
+    .description('create a key; its key, secret_key and webhook_secret are shown only this once')
     .requiredOption('--name <name>', 'a name to tell the key apart')
     .addHelpText('after', '\nExample:\n  reelay keys create --name my-app')
     .action(async (opts) => print(await withKeys((k) => k.create(opts.name))));

@@ -12,6 +12,8 @@ const TYPES: Readonly<Record<number, string>> = {
   402: 'insufficient_quota_error',
   403: 'permission_error',
   404: 'not_found_error',
+  // EvoLink documents no 409 (a reused Idempotency-Key is Reelay's); the request is what is wrong.
+  409: 'invalid_request_error',
   413: 'request_too_large_error',
   429: 'rate_limit_error',
   500: 'internal_server_error',

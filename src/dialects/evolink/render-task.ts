@@ -2,7 +2,7 @@
  * A task as EvoLink's `video.generation.task` object (spec §2.1 create, §2.2 query): unix-second
  * times, EvoLink's status words and its string task error codes.
  */
-import type { Task, TaskStatus, TaskVideo } from '../../domain/task.ts';
+import { isTerminal, type Task, type TaskStatus, type TaskVideo } from '../../domain/task.ts';
 import { estimatedSeconds } from './estimated-time.ts';
 import { evolinkModelName } from './models.ts';
 
@@ -64,8 +64,9 @@ function base(task: Task): EvolinkTask {
     object: 'video.generation.task',
     progress: Math.round(task.progress),
     status: STATUS_WORDS[task.status],
-    // Cancel arrives with issue 5; a task can be cancelled only before a worker starts it.
-    task_info: { can_cancel: task.status === 'queued' },
+    // Cancelable while active and not asked already (a running task then ends cancelled; see
+    // src/engine/cancel-task.ts), as EvoLink's processing example says `can_cancel: true`.
+    task_info: { can_cancel: !isTerminal(task.status) && task.cancelRequestedAt === null },
     type: 'video',
   };
 }

@@ -12,10 +12,16 @@ export const KLING_CODES: Record<ErrorCode, number> = {
   body_too_large: 1200,
   invalid_parameter: 1201,
   duplicate_external_task_id: 1201,
+  // Kling has no 409 and no code for a reused key; 1201 is its "bad key or value, see message"
+  // code, which clients already treat as "fix the request, do not retry it as is". HTTP stays 409.
+  idempotency_conflict: 1201,
+  // Kling has no cancel at all (spec §1.6); the message says the task is already over. HTTP stays 409.
+  task_already_ended: 1201,
   route_not_found: 1202,
   model_not_found: 1203,
   task_not_found: 1203,
   key_not_found: 1203,
+  delivery_not_found: 1203,
   internal_error: 5000,
   render_failed: 5000,
   storage_failed: 5000,

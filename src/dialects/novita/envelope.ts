@@ -17,10 +17,15 @@ export const NOVITA_REASONS: Record<ErrorCode, string> = {
   body_too_large: 'INVALID_REQUEST_BODY',
   invalid_parameter: 'INVALID_REQUEST_BODY',
   duplicate_external_task_id: 'INVALID_REQUEST_BODY',
+  // Novita documents no 409 and no word for it; its reasons are free UPPER_SNAKE words and
+  // clients branch on the status, so the word names the case rather than borrowing one.
+  idempotency_conflict: 'IDEMPOTENCY_CONFLICT',
+  task_already_ended: 'TASK_ALREADY_ENDED',
   route_not_found: 'NOT_FOUND',
   model_not_found: 'NOT_FOUND',
   task_not_found: 'NOT_FOUND',
   key_not_found: 'NOT_FOUND',
+  delivery_not_found: 'NOT_FOUND',
   internal_error: 'INTERNAL_ERROR',
   render_failed: 'INTERNAL_ERROR',
   storage_failed: 'INTERNAL_ERROR',

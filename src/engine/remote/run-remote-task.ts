@@ -10,6 +10,7 @@ import type { UpstreamState } from '../../providers/remote-provider.ts';
 import { isUpstreamError } from '../../providers/upstream-error.ts';
 import { ROUTE_PENDING } from '../../store/upstream-tasks.ts';
 import type { Channel } from '../channel-router.ts';
+import { cancelIfRequested, completeUnlessCanceled } from '../finish-task.ts';
 import { MirrorError, mirrorVideos } from '../mirror-videos.ts';
 import { jittered, nextCheckDelay, retryDelay } from '../poll-schedule.ts';
 import { deferRemote, failRemote, type RemoteAttempt, type RemoteTaskDeps } from './remote-attempt.ts';
@@ -23,6 +24,8 @@ export const MAX_MIRROR_FAILURES = 5;
 export async function runRemoteTask(deps: RemoteTaskDeps, attempt: Attempt): Promise<void> {
   const a: RemoteAttempt = { deps, task: attempt.task, token: attempt.token, signal: attempt.signal, status: attempt.task.status };
   const { task } = a;
+  // A cancel asked while a submit was in flight that the upstream then refused: nothing was sent, end it now.
+  if (task.provider === ROUTE_PENDING && task.cancelRequestedAt !== null && (await cancelIfRequested(deps, a, a.status, null))) return;
   if (task.provider === ROUTE_PENDING) return routeAndSubmit(a);
   const channel = deps.router.get(task.provider);
   if (!channel) {
@@ -100,6 +103,9 @@ function clampProgress(p: number): number {
 
 async function succeeded(a: RemoteAttempt, channel: Channel, state: Extract<UpstreamState, { state: 'succeeded' }>): Promise<void> {
   const { deps, task } = a;
+  // Kling has no upstream cancel (spec §1.6): the client's cancel discards the finished result
+  // without downloading it, and what the upstream charged stays on the task for billing.
+  if (task.cancelRequestedAt !== null && (await cancelIfRequested(deps, a, a.status, state.unitsCharged))) return;
   if (a.status === 'queued') {
     if (!(await deps.upstream.running(task.id, a.token, 0, deps.now()))) return;
     a.status = 'running';
@@ -109,9 +115,7 @@ async function succeeded(a: RemoteAttempt, channel: Channel, state: Extract<Upst
   try {
     const videos = await mirrorVideos({ storage: deps.storage, probe: deps.probe, download: (url) => deps.download(channel, url) }, task, state.videos, { workDir, signal: a.signal });
     if (a.signal.aborted) return;
-    if (!(await deps.tasks.complete(task.id, a.token, { videos }, state.unitsCharged, deps.now()))) {
-      deps.log.warn({ taskId: task.id }, 'lease lost before completion; result discarded');
-    }
+    await completeUnlessCanceled(deps, a, { videos }, state.unitsCharged);
   } catch (e) {
     if (a.signal.aborted) return;
     if (!(e instanceof MirrorError)) throw e;

@@ -14,6 +14,7 @@ import { parseTaskListBody, parseTaskRefs } from '../../dialects/kling-new/parse
 import { renderKlingNewCreated, renderKlingNewTask } from '../../dialects/kling-new/render-task.ts';
 import type { TaskBatchQueries } from '../../store/task-batch-queries.ts';
 import type { AppEnv } from '../app-env.ts';
+import { createdResponse, readIdempotency } from '../idempotency.ts';
 import { limitBody, readJsonBody } from '../read-json.ts';
 import { errorResponse } from '../to-app-error.ts';
 import type { RouteDeps } from '../route-deps.ts';
@@ -42,9 +43,10 @@ export function createKlingNewRoutes(deps: RouteDeps, taskBatches?: TaskBatchQue
   for (const product of KLING_NEW_PRODUCTS) {
     app.post(`/${product}/:model`, auth, limitBody(), async (c) => {
       const { model, kind } = resolveKlingNewModel(product, c.req.param('model'), deps.models);
+      const idempotency = await readIdempotency(c);
       const request = parseKlingNewCreate(await readJsonBody(c), { model, kind });
-      const task = await deps.createTask({ keyId: c.get('owner').keyId, dialect: KLING_NEW_DIALECT, kind, publicId: klingTaskId(), request });
-      return c.json(klingSuccess(renderKlingNewCreated(task), c.get('requestId')));
+      const created = await deps.createTask({ keyId: c.get('owner').keyId, dialect: KLING_NEW_DIALECT, kind, publicId: klingTaskId(), request, idempotency });
+      return createdResponse(c, created, klingSuccess(renderKlingNewCreated(created.task), c.get('requestId')));
     });
   }
 

@@ -12,6 +12,7 @@ import { mintKlingTaskId, renderKlingEnvelope, type KlingFlavor } from '../../di
 import { parseKlingCreate } from '../../dialects/kling/parse-create.ts';
 import { renderKlingTask } from '../../dialects/kling/render-task.ts';
 import type { AppEnv } from '../app-env.ts';
+import { createdResponse, readIdempotency } from '../idempotency.ts';
 import { IMAGE_BODY_BYTES, MAX_BODY_BYTES, limitBody, readJsonBody } from '../read-json.ts';
 import { errorResponse } from '../to-app-error.ts';
 import type { RouteDeps } from '../route-deps.ts';
@@ -45,9 +46,10 @@ export function createKlingRoutes(deps: KlingRoutesDeps, flavor: KlingFlavor): H
       auth,
       limitBody(kind === 'image2video' ? IMAGE_BODY_BYTES : MAX_BODY_BYTES),
       async (c) => {
+        const idempotency = await readIdempotency(c);
         const request = parseKlingCreate(await readJsonBody(c), { models: deps.models, kind });
-        const task = await deps.createTask({ keyId: c.get('owner').keyId, dialect: flavor, kind, publicId: mintKlingTaskId(flavor), request });
-        return c.json(respond(task, c.get('requestId')));
+        const created = await deps.createTask({ keyId: c.get('owner').keyId, dialect: flavor, kind, publicId: mintKlingTaskId(flavor), request, idempotency });
+        return createdResponse(c, created, respond(created.task, c.get('requestId')));
       },
     );
 

@@ -11,6 +11,7 @@ import { novitaError } from '../../dialects/novita/envelope.ts';
 import { NOVITA_MODELS, parseNovitaCreate, type NovitaModel } from '../../dialects/novita/parse-create.ts';
 import { renderNovitaTask } from '../../dialects/novita/render-task.ts';
 import type { AppEnv } from '../app-env.ts';
+import { createdResponse, readIdempotency } from '../idempotency.ts';
 import { limitBody, readJsonBody } from '../read-json.ts';
 import type { RouteDeps } from '../route-deps.ts';
 import { errorResponse } from '../to-app-error.ts';
@@ -33,9 +34,10 @@ export function createNovitaRoutes(deps: RouteDeps): Hono<AppEnv> {
   });
   for (const model of Object.keys(NOVITA_MODELS) as NovitaModel[]) {
     app.post(`/${model}`, auth, limitBody(), async (c) => {
+      const idempotency = await readIdempotency(c);
       const request = parseNovitaCreate(await readJsonBody(c), { models: deps.models, model });
-      const task = await deps.createTask({ keyId: c.get('owner').keyId, dialect: NOVITA_DIALECT, kind: 'text2video', publicId: uuid(), request });
-      return c.json({ task_id: task.publicId }, 200);
+      const created = await deps.createTask({ keyId: c.get('owner').keyId, dialect: NOVITA_DIALECT, kind: 'text2video', publicId: uuid(), request, idempotency });
+      return createdResponse(c, created, { task_id: created.task.publicId });
     });
   }
 

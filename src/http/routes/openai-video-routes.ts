@@ -19,6 +19,7 @@ import type { Thumbnailer } from '../../media/thumbnail.ts';
 import type { TaskDeletion } from '../../store/task-deletion.ts';
 import type { TaskPageAfter } from '../../store/task-page-after.ts';
 import type { AppEnv } from '../app-env.ts';
+import { createdResponse, readIdempotency } from '../idempotency.ts';
 import { limitBody, readJsonBody } from '../read-json.ts';
 import type { RouteDeps } from '../route-deps.ts';
 import { errorResponse } from '../to-app-error.ts';
@@ -59,9 +60,10 @@ export function createOpenAiVideoRoutes(deps: RouteDeps, thumbnail?: Thumbnailer
   }
 
   app.post('/videos', auth, limitBody(), async (c) => {
+    const idempotency = await readIdempotency(c);
     const request = parseOpenAiCreate(await readCreateBody(c), { models: deps.models });
-    const task = await deps.createTask({ keyId: c.get('owner').keyId, dialect: OPENAI_DIALECT, kind: 'text2video', publicId: openAiVideoId(), request });
-    return c.json(render(task), 200);
+    const created = await deps.createTask({ keyId: c.get('owner').keyId, dialect: OPENAI_DIALECT, kind: 'text2video', publicId: openAiVideoId(), request, idempotency });
+    return createdResponse(c, created, render(created.task));
   });
 
   app.get('/videos', auth, async (c) => {

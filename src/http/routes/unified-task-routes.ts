@@ -22,6 +22,7 @@ import { parseEvolinkCreate } from '../../dialects/evolink/parse-create.ts';
 import { renderEvolinkCreated, renderEvolinkTask } from '../../dialects/evolink/render-task.ts';
 import { NOT_AN_OBJECT, isObjectBody } from '../../dialects/shared/wire-shape.ts';
 import type { AppEnv } from '../app-env.ts';
+import { createdResponse, readIdempotency } from '../idempotency.ts';
 import { limitBody, readJsonBody } from '../read-json.ts';
 import type { RouteDeps } from '../route-deps.ts';
 import { errorResponse } from '../to-app-error.ts';
@@ -80,15 +81,17 @@ export function createUnifiedTaskRoutes(deps: RouteDeps): Hono<AppEnv> {
       try {
         const body = await readJsonBody(c);
         dialect = dialectOf(body, deps.models);
+        // After the model: a bad header is answered in the dialect the body speaks.
+        const idempotency = await readIdempotency(c);
         const keyId = c.get('owner').keyId;
         if (dialect === 'apimart') {
           const { request, kind } = parseApimartCreate(body, { models: deps.models });
-          const task = await deps.createTask({ keyId, dialect, kind, publicId: apimartTaskId(), request });
-          return c.json(renderApimartCreated(task));
+          const created = await deps.createTask({ keyId, dialect, kind, publicId: apimartTaskId(), request, idempotency });
+          return createdResponse(c, created, renderApimartCreated(created.task));
         }
         const request = parseEvolinkCreate(body, { models: deps.models });
-        const task = await deps.createTask({ keyId, dialect, kind: 'text2video', publicId: evolinkTaskId(), request });
-        return c.json(renderEvolinkCreated(task));
+        const created = await deps.createTask({ keyId, dialect, kind: 'text2video', publicId: evolinkTaskId(), request, idempotency });
+        return createdResponse(c, created, renderEvolinkCreated(created.task));
       } catch (e) {
         return fail(c, dialect, e);
       }
