@@ -2,6 +2,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import { startServer } from '../../server.ts';
 import { loadConfigOrExit } from '../load-config-or-exit.ts';
+import { closeOnSignals } from '../close-on-signals.ts';
 
 export function registerServe(program: Command): void {
   program
@@ -19,20 +20,6 @@ export function registerServe(program: Command): void {
       } else {
         console.log('Master key: the value of REELAY_MASTER_KEY.');
       }
-      let closing = false;
-      const shutdown = (signal: string) => {
-        if (closing) return;
-        closing = true;
-        console.log(`${signal}: draining HTTP and handing running tasks back...`);
-        server.close().then(
-          () => process.exit(0),
-          (e: unknown) => {
-            console.error('shutdown failed:', e);
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGTERM', () => shutdown('SIGTERM'));
-      process.on('SIGINT', () => shutdown('SIGINT'));
+      closeOnSignals((signal) => console.log(`${signal}: draining HTTP and handing running tasks back...`), () => server.close());
     });
 }

@@ -13,6 +13,7 @@ import {
   parseRate,
 } from '../../../tools/kling-sim/sim-options.ts';
 import { startKlingSim, type SimFaults } from '../../../tools/kling-sim/sim-server.ts';
+import { closeOnSignals } from '../close-on-signals.ts';
 
 /** Commander shows an InvalidArgumentError as "option '--x' argument 'y' is invalid. <why>". */
 function arg<T, P extends unknown[]>(parse: (value: string, ...rest: P) => T) {
@@ -84,20 +85,6 @@ export function registerSim(program: Command): void {
       console.log(`Stats: GET ${sim.url}/_sim/stats   Faults: PUT ${sim.url}/_sim/faults`);
       console.log('Reelay channel config (put it in the file REELAY_CONFIG names):');
       console.log(JSON.stringify(channelConfig({ url: sim.url, ...account, schedule }), null, 2));
-      let closing = false;
-      const shutdown = (signal: string) => {
-        if (closing) return;
-        closing = true;
-        console.error(`${signal}: stopping the simulator`);
-        sim.close().then(
-          () => process.exit(0),
-          (e: unknown) => {
-            console.error('shutdown failed:', e);
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGTERM', () => shutdown('SIGTERM'));
-      process.on('SIGINT', () => shutdown('SIGINT'));
+      closeOnSignals((signal) => console.error(`${signal}: stopping the simulator`), () => sim.close());
     });
 }
