@@ -12,43 +12,16 @@
  * A task still queued owes nothing: the create answer already said so.
  */
 import { isTerminal, type Task } from '../domain/task.ts';
-import { renderApimartTask } from './apimart/render-task.ts';
-import { renderEvolinkTask } from './evolink/render-task.ts';
-import { renderKlingNewTask } from './kling-new/render-task.ts';
-import { renderKlingTask } from './kling/render-task.ts';
-import { renderNovitaTask } from './novita/render-task.ts';
-import { renderOpenAiVideo } from './openai/render-video.ts';
+import { hasTaskBody, renderTaskBody, type TaskMedia } from './task-body.ts';
 
-export type CallbackMedia = {
-  /** A storage key -> a signed, expiring Reelay link. */
-  url: (key: string) => string;
-  /** Seconds a link minted now stays valid. */
-  ttlSeconds: number;
-};
+export type CallbackMedia = TaskMedia;
 
-type Render = (task: Task, media: CallbackMedia) => unknown;
-
-/** Dialects that call back on every status change, by the `dialect` value their routes store. */
-const EVERY_CHANGE: Readonly<Record<string, Render>> = {
-  kling: (task, media) => renderKlingTask(task, media.url),
-  newapi: (task, media) => renderKlingTask(task, media.url),
-  'kling-new': (task, media) => renderKlingNewTask(task, media.url),
-};
-
-/** Dialects that call back only once the task has ended. */
-const TERMINAL_ONLY: Readonly<Record<string, Render>> = {
-  evolink: (task, media) => renderEvolinkTask(task, media.url),
-  apimart: (task, media) => renderApimartTask(task, media),
-  novita: (task, media) => renderNovitaTask(task, { mediaUrl: media.url, mediaTtlSeconds: media.ttlSeconds }),
-  openai: (task, media) => renderOpenAiVideo(task, { mediaTtlSeconds: media.ttlSeconds }),
-};
+/** Dialects that call back on every status change (the others only once the task has ended). */
+const EVERY_CHANGE: readonly string[] = ['kling', 'newapi', 'kling-new'];
 
 /** The JSON body for the task's current status, or null when its dialect sends nothing for it. */
 export function renderCallbackBody(task: Task, media: CallbackMedia): string | null {
-  if (task.status === 'queued') return null;
-  const everyChange = Object.hasOwn(EVERY_CHANGE, task.dialect) ? EVERY_CHANGE[task.dialect] : undefined;
-  if (everyChange) return JSON.stringify(everyChange(task, media));
-  const terminalOnly = Object.hasOwn(TERMINAL_ONLY, task.dialect) ? TERMINAL_ONLY[task.dialect] : undefined;
-  if (terminalOnly && isTerminal(task.status)) return JSON.stringify(terminalOnly(task, media));
-  return null;
+  if (task.status === 'queued' || !hasTaskBody(task.dialect)) return null;
+  if (!EVERY_CHANGE.includes(task.dialect) && !isTerminal(task.status)) return null;
+  return JSON.stringify(renderTaskBody(task, media));
 }

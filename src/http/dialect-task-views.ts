@@ -4,16 +4,12 @@
  * dialect's error envelope.
  */
 import { apimartError } from '../dialects/apimart/envelope.ts';
-import { renderApimartTask } from '../dialects/apimart/render-task.ts';
 import { evolinkError } from '../dialects/evolink/envelope.ts';
-import { renderEvolinkTask } from '../dialects/evolink/render-task.ts';
 import { klingError, klingSuccess } from '../dialects/kling/envelope.ts';
 import { renderKlingEnvelope } from '../dialects/kling/flavors.ts';
-import { renderKlingNewTask } from '../dialects/kling-new/render-task.ts';
 import { novitaError } from '../dialects/novita/envelope.ts';
-import { renderNovitaTask } from '../dialects/novita/render-task.ts';
 import { openAiError } from '../dialects/openai/envelope.ts';
-import { renderOpenAiVideo } from '../dialects/openai/render-video.ts';
+import { renderTaskBody, type TaskMedia } from '../dialects/task-body.ts';
 import type { Task } from '../domain/task.ts';
 import { KLING_NEW_DIALECT } from './routes/kling-new-routes.ts';
 import { NOVITA_DIALECT } from './routes/novita-routes.ts';
@@ -34,20 +30,21 @@ export type DialectTaskViews = {
 };
 
 export function createDialectTaskViews(deps: Pick<RouteDeps, 'tasks' | 'mediaUrl' | 'mediaTtlSeconds'>): DialectTaskViews {
-  const { mediaUrl, mediaTtlSeconds } = deps;
+  const media: TaskMedia = { url: deps.mediaUrl, ttlSeconds: deps.mediaTtlSeconds };
+  const body = (task: Task) => renderTaskBody(task, media);
   const kling = (flavor: 'kling' | 'newapi'): DialectView => ({
-    render: (task, requestId) => renderKlingEnvelope(flavor, task, requestId, mediaUrl),
+    render: (task, requestId) => renderKlingEnvelope(flavor, task, requestId, deps.mediaUrl),
     error: klingError,
   });
   const views: Readonly<Record<string, DialectView>> = {
     kling: kling('kling'),
     newapi: kling('newapi'),
     // The new design queries through the batch `GET /tasks`; one task is its object in the envelope.
-    [KLING_NEW_DIALECT]: { render: (task, requestId) => klingSuccess(renderKlingNewTask(task, mediaUrl), requestId), error: klingError },
-    evolink: { render: (task) => renderEvolinkTask(task, mediaUrl), error: evolinkError },
-    apimart: { render: (task) => renderApimartTask(task, { url: mediaUrl, ttlSeconds: mediaTtlSeconds }), error: apimartError },
-    [NOVITA_DIALECT]: { render: (task) => renderNovitaTask(task, { mediaUrl, mediaTtlSeconds }), error: novitaError },
-    [OPENAI_DIALECT]: { render: (task) => renderOpenAiVideo(task, { mediaTtlSeconds }), error: openAiError },
+    [KLING_NEW_DIALECT]: { render: (task, requestId) => klingSuccess(body(task), requestId), error: klingError },
+    evolink: { render: body, error: evolinkError },
+    apimart: { render: body, error: apimartError },
+    [NOVITA_DIALECT]: { render: body, error: novitaError },
+    [OPENAI_DIALECT]: { render: body, error: openAiError },
   };
 
   return {
