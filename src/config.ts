@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_PRICE_TABLE, type PriceTable } from './billing/price-table.ts';
+import { TIERS } from './domain/video-request.ts';
 
 /** A secret written inline or read from the environment: `"sk-..."` or `{"env": "NAME"}`. */
 const secretSchema = z.union([z.string().min(1), z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }).strict()]);
@@ -47,6 +49,19 @@ const channelSchema = z
     callbacks: z.boolean().optional(),
   })
   .strict();
+
+const creditsPerSecond = z.number().min(0).max(1_000_000);
+const tierPriceSchema = z
+  .object({
+    per_second: creditsPerSecond,
+    /** Absent: audio does not change the price (the 4k tier). */
+    per_second_with_audio: creditsPerSecond.optional(),
+    /** Added per second when the prompt uses specified voices; absent = 0. */
+    voice_surcharge_per_second: creditsPerSecond.optional(),
+  })
+  .strict();
+/** A model's prices by tier (std 720p, pro 1080p, 4k); a tier left out is not sold for the model. */
+const modelPricesSchema = z.object(Object.fromEntries(TIERS.map((t) => [t, tierPriceSchema.optional()])) as Record<(typeof TIERS)[number], z.ZodOptional<typeof tierPriceSchema>>).strict();
 
 const fileSchema = z
   .object({
@@ -100,9 +115,21 @@ const fileSchema = z
       .default({ synchronous: 'FULL' }),
     /** Upstreams; a model with no channel is served by the preview renderer. */
     channels: z.array(channelSchema).default([]),
+    /**
+     * Credits per second by model and tier. A model given here replaces that model's default
+     * prices (src/billing/price-table.ts, Kling's published unit prices); others keep theirs.
+     */
+    prices: z.record(z.string().min(1), modelPricesSchema).default({}),
   })
   .strict()
   .superRefine((file, ctx) => {
+    const prices = { ...DEFAULT_PRICE_TABLE, ...file.prices };
+    for (const model of file.models) {
+      const tiers = prices[model];
+      if (!tiers || !TIERS.some((t) => tiers[t] !== undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['prices', model], message: `a served model needs a price for at least one tier (${TIERS.join(', ')})` });
+      }
+    }
     const seen = new Set<string>();
     file.channels.forEach((ch, i) => {
       const at = (field: string) => ['channels', i, field];
@@ -189,6 +216,8 @@ export type Config = Readonly<{
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   file: Readonly<ConfigFile>;
   channels: readonly ChannelConfig[];
+  /** The default price table with the config file's models laid over it. */
+  prices: PriceTable;
 }>;
 
 export class ConfigError extends Error {
@@ -247,6 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     file: Object.freeze(file),
     channels,
+    prices: Object.freeze({ ...DEFAULT_PRICE_TABLE, ...file.prices }),
   });
 }
 

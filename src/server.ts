@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
+import { settlingOutbox } from './billing/settlement.ts';
 import { createTaskCreator } from './engine/create-task.ts';
 import { createTaskCanceler } from './engine/cancel-task.ts';
 import { createTaskEvents } from './engine/task-events.ts';
@@ -69,7 +70,9 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const links = createLinkSigner({ secret: secrets.linkKey, baseUrl: () => publicUrl, ttlSeconds: config.file.media.linkTtlSeconds });
   // Every status change queues the client's delivery in its own transaction (the outbox).
   const webhooks = createWebhookDeliveries({ db, keys, links, allowPrivateUrls: config.allowPrivateUrls, log, now });
-  const tasks = createTaskRepository(db.kysely, db.kind, webhooks.outbox);
+  // ...and a status change that ends a task settles its hold in that same transaction, first.
+  const statusChanges = settlingOutbox(webhooks.outbox);
+  const tasks = createTaskRepository(db.kysely, db.kind, statusChanges);
   const storage = createDiskStorage(path.join(config.dataDir, 'media'));
   const workRoot = path.join(config.dataDir, 'tmp');
   // Left behind by a process that was killed mid-render; this process owns the folder now.
@@ -80,7 +83,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const wakeup = createWakeup();
   // Wakes server-sent event streams when a task changes in this process (LISTEN/NOTIFY later, issue 7).
   const taskEvents = createTaskEvents();
-  const upstream = createUpstreamTasks(db.kysely, db.kind, webhooks.outbox);
+  const upstream = createUpstreamTasks(db.kysely, db.kind, statusChanges);
   const built = buildChannels(config.channels, config.file.models, now);
   const router = createChannelRouter(built.channels);
   const callbackTokens = createUpstreamCallbackTokens(secrets.callbackKey, () => publicUrl);
@@ -122,7 +125,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     },
     { concurrency: w.concurrency, remoteConcurrency: w.remoteConcurrency, leaseMs: w.leaseSeconds * 1000, pollMs: w.pollMilliseconds, maxAttempts: w.maxAttempts },
   );
-  const createTask = createTaskCreator({ tasks, idempotencyKeys: createIdempotencyKeys(db.kysely), wakeup, providerFor: (model) => (router.serves(model) ? ROUTE_PENDING : LOCAL_PROVIDER), now });
+  const createTask = createTaskCreator({ tasks, idempotencyKeys: createIdempotencyKeys(db.kysely), wakeup, providerFor: (model) => (router.serves(model) ? ROUTE_PENDING : LOCAL_PROVIDER), prices: config.prices, now });
   const thumbnail = createThumbnailer({ ffmpeg: ffmpeg.ffmpeg, storage, workDir: path.join(workRoot, 'thumbnails') });
   const app = createApp({ db: db.kysely, tasks, keys, createTask, storage, links, masterKey: secrets.masterKey, models: config.file.models,
     thumbnail,
@@ -137,7 +140,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     },
     sharedTaskRoutes: {
       events: taskEvents,
-      cancelTask: createTaskCanceler({ tasks, cancels: createTaskCancels(db.kysely, webhooks.outbox), events: taskEvents, now }),
+      cancelTask: createTaskCanceler({ tasks, cancels: createTaskCancels(db.kysely, statusChanges), events: taskEvents, now }),
       timing: { keepAliveMs: config.file.events.keepAliveMilliseconds, pollMs: config.file.events.pollMilliseconds },
     },
     webhooks,

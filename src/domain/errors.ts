@@ -16,6 +16,14 @@ export const ERROR_CATALOG = {
   idempotency_conflict: 409,
   /** A cancel of a task that is already completed, failed or canceled. */
   task_already_ended: 409,
+  /** The key's budget cannot cover the task's hold (Kling 1102; its HTTP status is Kling's 429 there). */
+  budget_exhausted: 402,
+  /** The key's requests-per-minute limit on creates (Kling 1302). */
+  rate_limited: 429,
+  /** The key's maximum of tasks in flight (Kling 1303). */
+  concurrency_limited: 429,
+  /** The key may not use the model it asked for (Kling 1103). */
+  model_not_allowed: 403,
   route_not_found: 404,
   model_not_found: 404,
   task_not_found: 404,
@@ -35,13 +43,16 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly field: string | undefined;
+  /** Seconds after which the same request may succeed (sent as `Retry-After`). */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { field?: string; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { field?: string; cause?: unknown; retryAfterSeconds?: number } = {}) {
     super(message, { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
     this.status = ERROR_CATALOG[code];
     this.field = options.field;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

@@ -28,6 +28,19 @@ export type TaskVideo = {
 
 export type TaskResult = { videos: TaskVideo[] };
 
+/**
+ * A task's money, in micro-credits (src/billing/credits.ts): the hold taken at create, then at
+ * the end what was captured and what was released (together exactly the hold).
+ */
+export type TaskBilling = {
+  holdMicros: number;
+  /** null until the task ends. */
+  chargedMicros: number | null;
+  releasedMicros: number | null;
+  /** Seconds billed at completion (the delivered duration, at most the requested one); null otherwise. */
+  billedSeconds: number | null;
+};
+
 /** Why a task failed; each dialect renders these in its own words. */
 export const TASK_FAILURE_CODES = [
   'render_failed',
@@ -68,8 +81,10 @@ export type Task = {
   attempts: number;
   result: TaskResult | null;
   failure: TaskFailure | null;
-  /** Credits the upstream reported for the task (Kling `final_unit_deduction`), when known. */
+  /** Units the upstream reported charging Reelay (its Kling `final_unit_deduction`), when known. */
   unitsCharged: number | null;
+  /** What the client is billed; null for tasks made before billing existed. */
+  billing: TaskBilling | null;
   /** Remote tasks: when the submit to the channel in `provider` began (its outcome may be unknown); else null. */
   submitStartedAt: number | null;
   /** Remote tasks: status checks so far. */

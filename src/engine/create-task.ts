@@ -1,7 +1,9 @@
 /**
- * Persist first: the task row (and its idempotency record, in the same transaction) is committed
- * before anyone is told about it, then workers wake.
+ * Persist first: the task row, its idempotency record and its billing hold (with the key's limits
+ * checked) are committed in one transaction before anyone is told about it, then workers wake.
  */
+import { admitTask } from '../billing/admission.ts';
+import { quote, type PriceTable, type Quote } from '../billing/price-table.ts';
 import { AppError } from '../domain/errors.ts';
 import { internalId } from '../domain/ids.ts';
 import type { Task, TaskKind } from '../domain/task.ts';
@@ -41,12 +43,15 @@ export function createTaskCreator(deps: {
   idempotencyKeys: IdempotencyKeys;
   wakeup: Wakeup;
   providerFor: (model: string) => string;
+  prices: PriceTable;
   now: () => number;
 }): TaskCreator {
   return async ({ idempotency, ...input }) => {
     const now = deps.now();
-    const newTask = { ...input, id: internalId(now), provider: deps.providerFor(input.request.model), now };
-    if (!idempotency) return created(await deps.tasks.insert(newTask));
+    const price = priceOf(deps.prices, input.request);
+    const newTask = { ...input, id: internalId(now), provider: deps.providerFor(input.request.model), now, holdMicros: price.holdMicros };
+    const admit = (trx: Parameters<typeof admitTask>[0]) => admitTask(trx, { keyId: input.keyId, taskId: newTask.id, quote: price, now });
+    if (!idempotency) return created(await deps.tasks.insert(newTask, undefined, admit));
 
     for (let claim = 1; ; claim++) {
       // The read first: a retry (the common case for a known key) needs no write transaction.
@@ -54,7 +59,7 @@ export function createTaskCreator(deps: {
       if (earlier && earlier.expiresAt > now) return replay(earlier, idempotency);
       try {
         const expiresAt = now + IDEMPOTENCY_TTL_MS;
-        return created(await deps.tasks.insert(newTask, { ...idempotency, statusCode: CREATED_STATUS, expiresAt }));
+        return created(await deps.tasks.insert(newTask, { ...idempotency, statusCode: CREATED_STATUS, expiresAt }, admit));
       } catch (e) {
         // Another request with this key committed first: the next read finds its record.
         if (!(e instanceof IdempotencyKeyTaken) || claim >= MAX_CLAIMS) throw e;
@@ -82,6 +87,15 @@ export function createTaskCreator(deps: {
     if (!task) throw conflict(`the task Idempotency-Key ${shown} created has been deleted; send a new Idempotency-Key to create another`);
     return { task, replayed: true, statusCode: earlier.statusCode };
   }
+}
+
+/** The request's price; a tier the price table does not sell for the model is refused. */
+export function priceOf(prices: PriceTable, request: VideoRequest): Quote {
+  const price = quote(prices, request);
+  if (!price) {
+    throw new AppError('invalid_parameter', `mode ${request.tier} is not available for model ${request.model} (it has no price)`, { field: 'mode' });
+  }
+  return price;
 }
 
 function conflict(message: string): AppError {

@@ -81,7 +81,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
 
   app.route('/', createHealthRoutes({ db: deps.db, log: deps.log }));
-  app.route('/admin', createAdminRoutes({ authenticate, keys: deps.keys, allowPrivateUrls: deps.webhooks.allowPrivateUrls, channels: deps.channels, log: deps.log }));
+  app.route('/admin', createAdminRoutes({ authenticate, keys: deps.keys, allowPrivateUrls: deps.webhooks.allowPrivateUrls, channels: deps.channels, models: deps.models, log: deps.log }));
   const { deliveries, renderCallback, notifySender } = deps.webhooks;
   app.route('/admin', createDeliveryAdminRoutes({ authenticate, deliveries, tasks: deps.tasks, renderCallback, notifySender, now: Date.now, log: deps.log }));
   app.route(UPSTREAM_CALLBACK_PATH, createUpstreamCallbackRoutes({ ...deps.upstreamCallbacks, log: deps.log }));

@@ -19,6 +19,13 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
+/** A key past its `expires_at` authenticates no more (checked on every request, so it holds across instances). */
+function refuseExpired(expiresAt: number | null): void {
+  if (expiresAt !== null && expiresAt <= Date.now()) {
+    throw new AppError('auth_invalid', `Authorization is invalid: the key expired at ${new Date(expiresAt).toISOString()}`);
+  }
+}
+
 export function createAuthenticator(deps: { keys: ApiKeyStore; masterKey: string; log: Logger }): Authenticator {
   async function verifyJwt(token: string): Promise<Owner> {
     let issuer: unknown;
@@ -35,6 +42,7 @@ export function createAuthenticator(deps: { keys: ApiKeyStore; masterKey: string
       deps.log.warn({ err: e }, 'cannot unseal the secret key of an access key; was REELAY_SECRET changed?');
     }
     if (!key) throw new AppError('auth_invalid', 'Authorization is invalid: unknown access key (iss)');
+    refuseExpired(key.expiresAt);
     try {
       await jwtVerify(token, new TextEncoder().encode(key.secretKey), { algorithms: ['HS256'], requiredClaims: ['exp'] });
     } catch (e) {
@@ -57,6 +65,7 @@ export function createAuthenticator(deps: { keys: ApiKeyStore; masterKey: string
     if (JWT_SHAPE.test(credential)) return verifyJwt(credential);
     const key = await deps.keys.findByKey(credential);
     if (!key) throw new AppError('auth_invalid', 'Authorization is invalid: unknown or revoked key');
+    refuseExpired(key.expiresAt);
     return { keyId: key.id, isMaster: false };
   };
 }

@@ -21,6 +21,7 @@ export function errorResponse(c: Context<AppEnv>, log: Logger, e: unknown, rende
   const error = toAppError(e, log, requestId);
   // The unread rest of an oversized body would poison a kept-alive connection.
   if (error.code === 'body_too_large') c.header('connection', 'close');
+  if (error.retryAfterSeconds !== undefined) c.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
   const { status, body } = render(error, requestId);
   return c.json(body, status as ContentfulStatusCode);
 }

@@ -118,10 +118,58 @@ const notifications: Migration = {
   },
 };
 
+/** Keys, budgets, holds and the ledger (issue 6). Money columns are micro-credits (src/billing/credits.ts). */
+const billing: Migration = {
+  async up(db: Kysely<unknown>) {
+    const keys = (name: string, type: 'bigint' | 'integer' | 'text' | 'double precision', notNullZero = false) =>
+      db.schema.alterTable('api_keys').addColumn(name, type, (c) => (notNullZero ? c.notNull().defaultTo(0) : c)).execute();
+    // Limits: null = unlimited.
+    await keys('budget_micros', 'bigint');
+    await keys('rpm', 'integer');
+    await keys('max_concurrency', 'integer');
+    await keys('models', 'text');
+    await keys('expires_at', 'bigint');
+    // Running totals, changed in the same transactions as the ledger rows they sum, so a
+    // limit check is one conditional UPDATE of one row: atomic on SQLite and on PostgreSQL.
+    await keys('held_micros', 'bigint', true);
+    await keys('spent_micros', 'bigint', true);
+    await keys('active_tasks', 'integer', true);
+    // The requests-per-minute token bucket: tokens left at `rate_at` (null = a full bucket).
+    await keys('rate_tokens', 'double precision');
+    await keys('rate_at', 'bigint');
+
+    // Null for tasks made before billing existed: they are never settled.
+    await db.schema.alterTable('tasks').addColumn('hold_micros', 'bigint').execute();
+    await db.schema.alterTable('tasks').addColumn('charged_micros', 'bigint').execute();
+    await db.schema.alterTable('tasks').addColumn('released_micros', 'bigint').execute();
+    await db.schema.alterTable('tasks').addColumn('billed_seconds', 'integer').execute();
+
+    await db.schema
+      .createTable('ledger')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('key_id', 'text', (c) => c.notNull())
+      .addColumn('task_id', 'text', (c) => c.notNull())
+      .addColumn('entry', 'text', (c) => c.notNull())
+      .addColumn('micros', 'bigint', (c) => c.notNull())
+      .addColumn('model', 'text', (c) => c.notNull())
+      .addColumn('tier', 'text', (c) => c.notNull())
+      .addColumn('outcome', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addCheckConstraint('ledger_entry_check', sql`entry in ('hold', 'capture', 'release')`)
+      .addCheckConstraint('ledger_micros_check', sql`micros >= 0`)
+      .execute();
+    // One hold, at most one capture and one release per task: a second settlement cannot commit.
+    await db.schema.createIndex('ledger_task_entry').on('ledger').columns(['task_id', 'entry']).unique().execute();
+    await db.schema.createIndex('ledger_key_time').on('ledger').columns(['key_id', 'created_at']).execute();
+    await db.schema.createIndex('ledger_time').on('ledger').column('created_at').execute();
+  },
+};
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-upstreams': upstreams,
   '0003-notifications': notifications,
+  '0004-billing': billing,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -40,6 +40,13 @@ export type TasksTable = {
   nudges: Generated<number>;
   /** When the client asked to cancel a task that was already running (discarded on completion). */
   cancel_requested_at: number | null;
+  /** Micro-credits held at create; null for tasks made before billing (never settled). */
+  hold_micros: number | null;
+  /** Set at settlement: micro-credits captured and released (they sum to the hold). */
+  charged_micros: number | null;
+  released_micros: number | null;
+  /** Whole seconds billed at completion (the delivered duration, at most the requested one). */
+  billed_seconds: number | null;
 };
 
 export type IdempotencyKeysTable = {
@@ -94,6 +101,33 @@ export type ApiKeysTable = {
   webhook_secret_enc: string | null;
   /** Where deliveries go when a task gives no callback URL. */
   webhook_url: string | null;
+  /** Limits; null = unlimited. `models` is a JSON array of model names. */
+  budget_micros: number | null;
+  rpm: number | null;
+  max_concurrency: number | null;
+  models: string | null;
+  expires_at: number | null;
+  /** Open holds, captured spend, tasks in flight: kept with the ledger in the same transactions. */
+  held_micros: Generated<number>;
+  spent_micros: Generated<number>;
+  active_tasks: Generated<number>;
+  /** The requests-per-minute bucket: tokens left at `rate_at`; null = full. */
+  rate_tokens: number | null;
+  rate_at: number | null;
+};
+
+/** Every movement of money: one hold per task at create, then a capture and/or a release at its end. */
+export type LedgerTable = {
+  id: string;
+  key_id: string;
+  task_id: string;
+  entry: 'hold' | 'capture' | 'release';
+  micros: number;
+  model: string;
+  tier: string;
+  /** The task's terminal status, on captures and releases. */
+  outcome: string | null;
+  created_at: number;
 };
 
 export type Database = {
@@ -101,4 +135,5 @@ export type Database = {
   api_keys: ApiKeysTable;
   idempotency_keys: IdempotencyKeysTable;
   deliveries: DeliveriesTable;
+  ledger: LedgerTable;
 };

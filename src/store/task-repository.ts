@@ -23,7 +23,12 @@ export type NewTask = {
   request: VideoRequest;
   provider: string;
   now: number;
+  /** Micro-credits held for the task (written by `admit` in the same transaction); absent = none. */
+  holdMicros?: number | null | undefined;
 };
+
+/** Checks a key's limits and takes the task's hold inside the create transaction; throws to refuse. */
+export type Admit = (trx: Kysely<Database>) => Promise<void>;
 
 export type TaskRepository = ReturnType<typeof createTaskRepository>;
 
@@ -46,13 +51,16 @@ export function createTaskRepository(db: Kysely<Database>, kind: DatabaseKind, o
     /**
      * Persists a queued task, due at once. With `idempotency` the key's record is written in the
      * same transaction and before the task row: a concurrent duplicate then fails on the record
-     * (IdempotencyKeyTaken, answered as a replay), never on the task's external_task_id (a 1201).
+     * (IdempotencyKeyTaken, answered as a replay), never on the task's external_task_id (a 1201)
+     * and before `admit` has taken a hold or a rate token. `admit` runs in the same transaction:
+     * when it refuses, nothing of the task is kept.
      */
-    async insert(t: NewTask, idempotency?: IdempotencyClaim): Promise<Task> {
+    async insert(t: NewTask, idempotency?: IdempotencyClaim, admit?: Admit): Promise<Task> {
       try {
-        if (!idempotency) return await insertTaskRow(db, t);
+        if (!idempotency && !admit) return await insertTaskRow(db, t);
         return await db.transaction().execute(async (trx) => {
-          await recordIdempotencyKey(trx, { keyId: t.keyId, taskId: t.id, now: t.now }, idempotency);
+          if (idempotency) await recordIdempotencyKey(trx, { keyId: t.keyId, taskId: t.id, now: t.now }, idempotency);
+          if (admit) await admit(trx);
           return insertTaskRow(trx, t);
         });
       } catch (e) {
@@ -222,6 +230,7 @@ async function insertTaskRow(db: Kysely<Database>, t: NewTask): Promise<Task> {
       updated_at: t.now,
       started_at: null,
       finished_at: null,
+      hold_micros: t.holdMicros ?? null,
     })
     .returningAll()
     .executeTakeFirstOrThrow();

@@ -68,6 +68,10 @@ export function rowToTask(row: Selectable<TasksTable>): Task {
     result: row.result === null ? null : (taskResultSchema.parse(JSON.parse(row.result)) as TaskResult),
     failure: row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? '' },
     unitsCharged: row.units_charged,
+    billing:
+      row.hold_micros === null
+        ? null
+        : { holdMicros: row.hold_micros, chargedMicros: row.charged_micros, releasedMicros: row.released_micros, billedSeconds: row.billed_seconds },
     submitStartedAt: row.submit_started_at,
     checks: row.checks,
     mirrorFailures: row.mirror_failures,

@@ -20,8 +20,14 @@ describe('configuration', () => {
       events: { keepAliveMilliseconds: 15_000, pollMilliseconds: 2000 },
       sqlite: { synchronous: 'FULL' },
       channels: [],
+      prices: {},
     });
     expect(c.channels).toEqual([]);
+    // Kling's published unit prices (spec §1.12), in credits per second.
+    expect(c.prices).toEqual({
+      'kling-v3': { std: { per_second: 0.6, per_second_with_audio: 0.9 }, pro: { per_second: 0.8, per_second_with_audio: 1.2 }, '4k': { per_second: 3.0 } },
+      'kling-v3-turbo': { std: { per_second: 0.8 }, pro: { per_second: 1.0 } },
+    });
     expect(Object.isFrozen(c)).toBe(true);
   });
 

@@ -82,7 +82,10 @@ describe('authentication', () => {
 
   it('creates keys with the fixed shape and lists them without secrets', async () => {
     const created = await server.createKey('shape');
-    expect(Object.keys(created).sort()).toEqual(['access_key', 'id', 'key', 'name', 'secret_key', 'webhook_secret']);
+    expect(Object.keys(created).sort()).toEqual([
+      'access_key', 'active_tasks', 'budget_credits', 'created_at', 'expires_at', 'held_credits', 'id', 'key', 'key_prefix', 'max_concurrency',
+      'models', 'name', 'remaining_credits', 'revoked_at', 'rpm', 'secret_key', 'spent_credits', 'webhook_secret', 'webhook_url',
+    ]);
     expect(created.name).toBe('shape');
     const listed = (await (await server.api('/admin/keys')).json()) as { keys: Array<Record<string, unknown>> };
     const row = listed.keys.find((k) => k.id === created.id);

@@ -33,7 +33,7 @@ describe.each(backends)('API key store on $name', (backend) => {
 
   it('finds keys by bearer key and access key until revoked', async () => {
     const k = await keys.create('app');
-    expect(await keys.findByKey(k.key)).toEqual({ id: k.id, name: 'app' });
+    expect(await keys.findByKey(k.key)).toEqual({ id: k.id, name: 'app', expiresAt: null });
     expect(await keys.revoke(k.id)).toBe(true);
     expect(await keys.revoke(k.id)).toBe(false);
     expect(await keys.findByKey(k.key)).toBeNull();

@@ -20,6 +20,7 @@ export function testTask(over: Partial<Task> = {}): Task {
     result: null,
     failure: null,
     unitsCharged: null,
+    billing: null,
     submitStartedAt: null,
     checks: 0,
     mirrorFailures: 0,

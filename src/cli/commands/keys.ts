@@ -1,5 +1,6 @@
 /** `reelay keys create|list|revoke`: the same as the /admin/keys API, straight on the database. */
 import type { Command } from '@commander-js/extra-typings';
+import { renderKey } from '../../http/key-limits-body.ts';
 import { loadServerSecrets } from '../../secrets.ts';
 import { createApiKeyStore, type ApiKeyStore } from '../../store/api-keys.ts';
 import { openDatabase } from '../../store/database.ts';
@@ -31,7 +32,7 @@ export function registerKeys(program: Command): void {
   keys
     .command('list')
     .description('list keys (never their secrets)')
-    .action(async () => print(await withKeys((k) => k.list())));
+    .action(async () => print((await withKeys((k) => k.list())).map(renderKey)));
   keys
     .command('revoke')
     .description('revoke a key by id')

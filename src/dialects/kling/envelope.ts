@@ -17,6 +17,10 @@ export const KLING_CODES: Record<ErrorCode, number> = {
   idempotency_conflict: 1201,
   // Kling has no cancel at all (spec §1.6); the message says the task is already over. HTTP stays 409.
   task_already_ended: 1201,
+  budget_exhausted: 1102,
+  rate_limited: 1302,
+  concurrency_limited: 1303,
+  model_not_allowed: 1103,
   route_not_found: 1202,
   model_not_found: 1203,
   task_not_found: 1203,
@@ -34,6 +38,9 @@ export function klingSuccess<T>(data: T, requestId: string): KlingEnvelope<T> {
   return { code: 0, message: 'SUCCEED', request_id: requestId, data };
 }
 
+/** Where Kling's HTTP status differs from Reelay's: an exhausted resource pack is a 429 (§1.8), not a 402. */
+const KLING_STATUSES: Partial<Record<ErrorCode, number>> = { budget_exhausted: 429 };
+
 export function klingError(error: AppError, requestId: string): { status: number; body: { code: number; message: string; request_id: string } } {
-  return { status: error.status, body: { code: KLING_CODES[error.code], message: error.message, request_id: requestId } };
+  return { status: KLING_STATUSES[error.code] ?? error.status, body: { code: KLING_CODES[error.code], message: error.message, request_id: requestId } };
 }

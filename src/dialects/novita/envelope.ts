@@ -21,6 +21,11 @@ export const NOVITA_REASONS: Record<ErrorCode, string> = {
   // clients branch on the status, so the word names the case rather than borrowing one.
   idempotency_conflict: 'IDEMPOTENCY_CONFLICT',
   task_already_ended: 'TASK_ALREADY_ENDED',
+  // [I] Novita's docs name the statuses (403 permission, 429 rate limit) but not these words.
+  budget_exhausted: 'NOT_ENOUGH_BALANCE',
+  rate_limited: 'RATE_LIMIT_EXCEEDED',
+  concurrency_limited: 'CONCURRENCY_LIMIT_EXCEEDED',
+  model_not_allowed: 'MODEL_ACCESS_DENIED',
   route_not_found: 'NOT_FOUND',
   model_not_found: 'NOT_FOUND',
   task_not_found: 'NOT_FOUND',

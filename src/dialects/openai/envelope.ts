@@ -7,7 +7,7 @@ import type { AppError, ErrorCode } from '../../domain/errors.ts';
 
 export type OpenAiErrorBody = { error: { message: string; type: string; param: string | null; code: string | null } };
 
-type OpenAiErrorKind = { type: 'invalid_request_error' | 'server_error'; code: string | null };
+type OpenAiErrorKind = { type: 'invalid_request_error' | 'server_error' | 'insufficient_quota' | 'requests'; code: string | null; status?: number };
 
 const invalid = (code: string | null): OpenAiErrorKind => ({ type: 'invalid_request_error', code });
 const server: OpenAiErrorKind = { type: 'server_error', code: null };
@@ -26,6 +26,12 @@ export const OPENAI_ERRORS: Record<ErrorCode, OpenAiErrorKind> = {
   // OpenAI SDKs raise ConflictError for a 409 whatever the code; the code says which conflict.
   idempotency_conflict: invalid('idempotency_conflict'),
   task_already_ended: invalid('task_already_ended'),
+  // OpenAI's own answers: an exhausted quota is a 429 of type insufficient_quota (its SDKs raise
+  // RateLimitError for both; the type tells them apart), a rate limit a 429 of type requests.
+  budget_exhausted: { type: 'insufficient_quota', code: 'insufficient_quota', status: 429 },
+  rate_limited: { type: 'requests', code: 'rate_limit_exceeded' },
+  concurrency_limited: { type: 'requests', code: 'concurrency_limit_exceeded' },
+  model_not_allowed: invalid('model_not_allowed'),
   route_not_found: invalid('unknown_url'),
   model_not_found: invalid('model_not_found'),
   task_not_found: invalid('not_found'),
@@ -38,6 +44,6 @@ export const OPENAI_ERRORS: Record<ErrorCode, OpenAiErrorKind> = {
 };
 
 export function openAiError(error: AppError): { status: number; body: OpenAiErrorBody } {
-  const { type, code } = OPENAI_ERRORS[error.code];
-  return { status: error.status, body: { error: { message: error.message, type, param: error.field ?? null, code } } };
+  const { type, code, status } = OPENAI_ERRORS[error.code];
+  return { status: status ?? error.status, body: { error: { message: error.message, type, param: error.field ?? null, code } } };
 }

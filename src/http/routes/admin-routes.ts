@@ -1,6 +1,7 @@
 /**
  * `/admin`: master key only. Keys: create (the only time key, secret key and webhook secret are
- * shown), list, revoke, rotate the webhook secret, set the default webhook URL; channels.
+ * shown) with limits, list, show, update limits and the default webhook URL, revoke, rotate the
+ * webhook secret; channels.
  */
 import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
@@ -8,13 +9,16 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
 import type { ChannelStatus } from '../../engine/channel-status.ts';
-import type { ApiKeyStore } from '../../store/api-keys.ts';
+import type { ApiKeyStore, KeyLimits } from '../../store/api-keys.ts';
 import { callbackUrlRule } from '../../webhooks/callback-target.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { Authenticator } from '../authenticate.ts';
+import { keyLimitFields, renderKey, toKeyLimits, unservedModel, type KeyLimitFields } from '../key-limits-body.ts';
 import { limitBody, readJsonBody } from '../read-json.ts';
 import { reelayError } from '../reelay-error.ts';
 import { errorResponse, type RenderError } from '../to-app-error.ts';
+
+const webhookUrl = z.string({ error: 'webhook_url must be a URL string, or null to clear it' }).nullable();
 
 const createKeyBody = z.object({
   name: z
@@ -23,11 +27,22 @@ const createKeyBody = z.object({
     .min(1, 'name must not be empty')
     .max(200, 'name must be at most 200 characters')
     .regex(/^\P{Cc}*$/u, 'name must not contain control characters'),
+  ...keyLimitFields,
+  webhook_url: webhookUrl.optional(),
 });
 
-const patchKeyBody = z.object({
-  webhook_url: z.string({ error: 'webhook_url must be a URL string, or null to clear it' }).nullable(),
-});
+const patchKeyBody = z
+  .object({ ...keyLimitFields, webhook_url: webhookUrl.optional() })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, 'the body must set at least one of budget_credits, rpm, max_concurrency, models, expires_at, webhook_url');
+
+/** The first problem of a body, naming its field. */
+function invalidBody(error: z.ZodError): AppError {
+  const issue = error.issues[0];
+  const field = issue?.path.length ? String(issue.path[0]) : undefined;
+  const message = issue?.code === 'unrecognized_keys' ? `unknown field ${issue.keys.join(', ')}` : (issue?.message ?? 'invalid body');
+  return new AppError('invalid_parameter', message, field === undefined ? {} : { field });
+}
 
 export function createAdminRoutes(deps: {
   authenticate: Authenticator;
@@ -36,21 +51,45 @@ export function createAdminRoutes(deps: {
   allowPrivateUrls: boolean;
   /** Each upstream channel's health and load. */
   channels: () => Promise<ChannelStatus[]>;
+  /** Models this server serves: a key's `models` must name only these. */
+  models: readonly string[];
   log: Logger;
 }): Hono<AppEnv> {
+  /** Checks the limits and webhook URL of a create or update body; the store's limits. */
+  const checked = (body: KeyLimitFields & { webhook_url?: string | null | undefined }): Partial<KeyLimits> => {
+    const limits = toKeyLimits(body);
+    const unserved = unservedModel(limits, deps.models);
+    if (unserved !== null) {
+      throw new AppError('invalid_parameter', `models: ${JSON.stringify(unserved)} is not served here (served: ${deps.models.join(', ')})`, { field: 'models' });
+    }
+    const url = body.webhook_url;
+    const rule = url === undefined || url === null ? null : callbackUrlRule(url, { allowPrivate: deps.allowPrivateUrls });
+    if (rule !== null) throw new AppError('invalid_parameter', `webhook_url ${rule}`, { field: 'webhook_url' });
+    return limits;
+  };
+
   const app = new Hono<AppEnv>();
 
   app.use('*', masterOnly(deps.authenticate));
 
   app.post('/keys', limitBody(), async (c) => {
     const parsed = createKeyBody.safeParse(await readJsonBody(c));
-    if (!parsed.success) {
-      throw new AppError('invalid_parameter', parsed.error.issues[0]?.message ?? 'invalid body', { field: 'name' });
-    }
-    return c.json(await deps.keys.create(parsed.data.name), 201);
+    if (!parsed.success) throw invalidBody(parsed.error);
+    const limits = checked(parsed.data);
+    const created = await deps.keys.create(parsed.data.name, limits);
+    const url = parsed.data.webhook_url;
+    if (url !== undefined && url !== null) await deps.keys.setWebhookUrl(created.id, url);
+    const info = await deps.keys.get(created.id);
+    return c.json({ ...(info ? renderKey(info) : {}), ...created }, 201);
   });
 
-  app.get('/keys', async (c) => c.json({ keys: await deps.keys.list() }));
+  app.get('/keys', async (c) => c.json({ keys: (await deps.keys.list()).map(renderKey) }));
+
+  app.get('/keys/:id', async (c) => {
+    const info = await deps.keys.get(c.req.param('id'));
+    if (!info) throw keyNotFound(c.req.param('id'));
+    return c.json(renderKey(info));
+  });
 
   app.get('/channels', async (c) => c.json({ channels: await deps.channels() }));
 
@@ -68,14 +107,17 @@ export function createAdminRoutes(deps: {
     return c.json({ id: c.req.param('id'), webhook_secret: secret });
   });
 
+  // Limits and the default webhook URL; fields left out are left alone, null clears (unlimited).
   app.patch('/keys/:id', limitBody(), async (c) => {
+    const id = c.req.param('id');
     const parsed = patchKeyBody.safeParse(await readJsonBody(c));
-    if (!parsed.success) throw new AppError('invalid_parameter', parsed.error.issues[0]?.message ?? 'invalid body', { field: 'webhook_url' });
-    const url = parsed.data.webhook_url;
-    const rule = url === null ? null : callbackUrlRule(url, { allowPrivate: deps.allowPrivateUrls });
-    if (rule !== null) throw new AppError('invalid_parameter', `webhook_url ${rule}`, { field: 'webhook_url' });
-    if (!(await deps.keys.setWebhookUrl(c.req.param('id'), url))) throw keyNotFound(c.req.param('id'));
-    return c.json({ id: c.req.param('id'), webhook_url: url });
+    if (!parsed.success) throw invalidBody(parsed.error);
+    const limits = checked(parsed.data);
+    if (!(await deps.keys.setLimits(id, limits))) throw keyNotFound(id);
+    if (parsed.data.webhook_url !== undefined && !(await deps.keys.setWebhookUrl(id, parsed.data.webhook_url))) throw keyNotFound(id);
+    const info = await deps.keys.get(id);
+    if (!info) throw keyNotFound(id);
+    return c.json(renderKey(info));
   });
 
   app.notFound((c) => reelayError(c, 404, 'route_not_found', `${c.req.method} ${c.req.path} is not an admin route`));
