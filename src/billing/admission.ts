@@ -69,7 +69,8 @@ async function takeRateToken(trx: Kysely<Database>, keyId: string, rpm: number, 
   const tokens = sql<number>`(case when ${refill} > rpm then rpm else ${refill} end)`;
   const taken = await trx
     .updateTable('api_keys')
-    .set({ rate_tokens: sql`${tokens} - 1`, rate_at: now })
+    // Never backwards: an instance whose clock is behind must not make the next refill count twice.
+    .set({ rate_tokens: sql`${tokens} - 1`, rate_at: sql`(case when rate_at is not null and rate_at > ${now} then rate_at else ${now} end)` })
     .where('id', '=', keyId)
     .where(tokens, '>=', 1)
     .executeTakeFirst();
@@ -93,7 +94,10 @@ async function holdCredits(trx: Kysely<Database>, keyId: string, quote: Quote): 
   // Refused: read again (in this transaction) only to say which limit it was.
   const key = await readLimits(trx, keyId);
   if (key && key.max_concurrency !== null && key.active_tasks >= key.max_concurrency) {
-    throw new AppError('concurrency_limited', `concurrency limit reached: this key may have ${key.max_concurrency} tasks queued or running at once; retry when one ends`);
+    // When a slot frees is unknown; Kling's advice for 1303 is back-off from at least 1 s (§1.8).
+    throw new AppError('concurrency_limited', `concurrency limit reached: this key may have ${key.max_concurrency} tasks queued or running at once; retry when one ends`, {
+      retryAfterSeconds: 1,
+    });
   }
   const left = key && key.budget_micros !== null ? Math.max(0, key.budget_micros - key.spent_micros - key.held_micros) : 0;
   throw new AppError(

@@ -6,8 +6,9 @@
  *
  * - completed: capture the price of the seconds delivered (ffprobe on the stored file, rounded to
  *   whole seconds, at most the seconds requested); release the rest.
- * - canceled: release all, unless the upstream reported charging for the discarded render (the
- *   cancel came too late): then capture all. [I] The client asked for the render and it was made.
+ * - canceled: release all, unless the upstream had finished the discarded render (the cancel came
+ *   too late; it charged, whether or not it reported units): then capture all. [I] The client
+ *   asked for the render and it was made.
  * - failed: release all (Kling does not charge failed tasks; new-api's users' top complaint is
  *   being charged for them).
  */
@@ -21,7 +22,7 @@ import { writeLedger } from './ledger-entries.ts';
 export type Settlement = { capturedMicros: number; releasedMicros: number; billedSeconds: number | null };
 
 /** What a task that just ended owes, from its hold and how it ended. */
-export function settlementOf(task: Pick<Task, 'status' | 'request' | 'result' | 'unitsCharged'>, holdMicros: number): Settlement {
+export function settlementOf(task: Pick<Task, 'status' | 'request' | 'result'>, holdMicros: number, upstreamCharged: boolean): Settlement {
   const requested = task.request.duration;
   if (task.status === 'completed') {
     const delivered = Math.max(0, ...(task.result?.videos.map((v) => v.duration) ?? [requested]));
@@ -30,7 +31,7 @@ export function settlementOf(task: Pick<Task, 'status' | 'request' | 'result' | 
     const capturedMicros = Math.round((holdMicros * billedSeconds) / requested);
     return { capturedMicros, releasedMicros: holdMicros - capturedMicros, billedSeconds };
   }
-  if (task.status === 'canceled' && (task.unitsCharged ?? 0) > 0) {
+  if (task.status === 'canceled' && upstreamCharged) {
     return { capturedMicros: holdMicros, releasedMicros: 0, billedSeconds: requested };
   }
   return { capturedMicros: 0, releasedMicros: holdMicros, billedSeconds: null };
@@ -41,11 +42,15 @@ export async function settleTask(trx: Kysely<Database>, row: Selectable<TasksTab
   if (row.hold_micros === null || row.charged_micros !== null) return row;
   const task = rowToTask(row);
   if (task.status !== 'completed' && task.status !== 'failed' && task.status !== 'canceled') return row;
-  const s = settlementOf(task, row.hold_micros);
+  const s = settlementOf(task, row.hold_micros, row.upstream_charged === 1 || (row.units_charged ?? 0) > 0);
   const entry = { key_id: row.key_id, task_id: row.id, model: row.model, tier: task.request.tier, outcome: task.status, created_at: row.updated_at };
+  // Rows of 0 say nothing, except that the task ended: a task always gets at least one, so a
+  // free model's outcomes still count in usage reports.
+  const capture = s.capturedMicros > 0 || task.status === 'completed';
+  const release = s.releasedMicros > 0 || !capture;
   await writeLedger(trx, [
-    { ...entry, entry: 'capture', micros: s.capturedMicros },
-    { ...entry, entry: 'release', micros: s.releasedMicros },
+    ...(capture ? [{ ...entry, entry: 'capture' as const, micros: s.capturedMicros }] : []),
+    ...(release ? [{ ...entry, entry: 'release' as const, micros: s.releasedMicros }] : []),
   ]);
   await trx
     .updateTable('api_keys')

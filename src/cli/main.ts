@@ -5,6 +5,7 @@ import { registerGenerate } from './commands/generate.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSim } from './commands/sim.ts';
+import { registerUsage } from './commands/usage.ts';
 
 const program = new Command()
   .name('reelay')
@@ -15,6 +16,7 @@ const program = new Command()
 registerServe(program);
 registerGenerate(program);
 registerKeys(program);
+registerUsage(program);
 registerSim(program);
 
 await program.parseAsync(process.argv);

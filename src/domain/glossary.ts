@@ -14,7 +14,9 @@
  *   some time, terminal tasks never (due_at is null), so the claim query never scans old tasks.
  * - delivery: one outbound notification of a task's status change to a client: a signed POST to
  *   its callback URL, queued with the change and retried until the receiver answers 2xx.
- * - hold: credits reserved at create and captured or released at the end (a later issue).
+ * - hold: credits reserved at create, in the create's transaction, and at the task's end captured
+ *   (the seconds delivered) or released, in the transaction of its last status change. Every hold,
+ *   capture and release is a ledger row (src/billing/).
  * @module
  */
 export {};

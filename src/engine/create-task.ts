@@ -48,10 +48,17 @@ export function createTaskCreator(deps: {
 }): TaskCreator {
   return async ({ idempotency, ...input }) => {
     const now = deps.now();
-    const price = priceOf(deps.prices, input.request);
-    const newTask = { ...input, id: internalId(now), provider: deps.providerFor(input.request.model), now, holdMicros: price.holdMicros };
-    const admit = (trx: Parameters<typeof admitTask>[0]) => admitTask(trx, { keyId: input.keyId, taskId: newTask.id, quote: price, now });
-    if (!idempotency) return created(await deps.tasks.insert(newTask, undefined, admit));
+    // Priced only when a task is to be made: a replay answers what was made, whatever the prices now.
+    const fresh = () => {
+      const price = priceOf(deps.prices, input.request);
+      const task = { ...input, id: internalId(now), provider: deps.providerFor(input.request.model), now, holdMicros: price.holdMicros };
+      const admit = (trx: Parameters<typeof admitTask>[0]) => admitTask(trx, { keyId: input.keyId, taskId: task.id, quote: price, now });
+      return { task, admit };
+    };
+    if (!idempotency) {
+      const { task, admit } = fresh();
+      return created(await deps.tasks.insert(task, undefined, admit));
+    }
 
     for (let claim = 1; ; claim++) {
       // The read first: a retry (the common case for a known key) needs no write transaction.
@@ -59,7 +66,8 @@ export function createTaskCreator(deps: {
       if (earlier && earlier.expiresAt > now) return replay(earlier, idempotency);
       try {
         const expiresAt = now + IDEMPOTENCY_TTL_MS;
-        return created(await deps.tasks.insert(newTask, { ...idempotency, statusCode: CREATED_STATUS, expiresAt }, admit));
+        const { task, admit } = fresh();
+        return created(await deps.tasks.insert(task, { ...idempotency, statusCode: CREATED_STATUS, expiresAt }, admit));
       } catch (e) {
         // Another request with this key committed first: the next read finds its record.
         if (!(e instanceof IdempotencyKeyTaken) || claim >= MAX_CLAIMS) throw e;

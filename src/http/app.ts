@@ -9,6 +9,8 @@ import { UPSTREAM_CALLBACK_PATH, type UpstreamCallbackTokens } from '../engine/u
 import type { LinkSigner } from '../media/signed-links.ts';
 import type { Storage } from '../media/storage.ts';
 import type { Thumbnailer } from '../media/thumbnail.ts';
+import type { PriceTable } from '../billing/price-table.ts';
+import { createUsageReport } from '../billing/usage.ts';
 import { createTaskBatchQueries } from '../store/task-batch-queries.ts';
 import { createTaskDeletion } from '../store/task-deletion.ts';
 import { createTaskPageAfter } from '../store/task-page-after.ts';
@@ -21,6 +23,7 @@ import type { AppEnv } from './app-env.ts';
 import { createAuthenticator } from './authenticate.ts';
 import { createAdminRoutes } from './routes/admin-routes.ts';
 import { createDeliveryAdminRoutes } from './routes/delivery-admin-routes.ts';
+import { createUsageAdminRoutes } from './routes/usage-admin-routes.ts';
 import { checkingCallbackUrls } from './callback-url-check.ts';
 import { createHealthRoutes } from './routes/health-routes.ts';
 import { createKlingRoutes, klingRouteNotFound } from './routes/kling-routes.ts';
@@ -28,6 +31,7 @@ import { createKlingNewRoutes } from './routes/kling-new-routes.ts';
 import { createMediaRoutes } from './routes/media-routes.ts';
 import { createNovitaRoutes } from './routes/novita-routes.ts';
 import { createOpenAiVideoRoutes } from './routes/openai-video-routes.ts';
+import { createPricingRoutes } from './routes/pricing-routes.ts';
 import { createUnifiedTaskRoutes } from './routes/unified-task-routes.ts';
 import { createSharedTaskRoutes, type SharedTaskRouteDeps } from './routes/shared-task-routes.ts';
 import { createUpstreamCallbackRoutes } from './routes/upstream-callback-routes.ts';
@@ -43,6 +47,8 @@ export type AppDeps = {
   links: LinkSigner;
   masterKey: string;
   models: readonly string[];
+  /** The merged price table (config `prices`): GET /v1/pricing and the estimate read it. */
+  prices: PriceTable;
   /** A stored video's key -> a JPEG still (OpenAI `variant=thumbnail`). */
   thumbnail: Thumbnailer;
   /** Each upstream channel's health and load (`GET /admin/channels`). */
@@ -84,9 +90,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/admin', createAdminRoutes({ authenticate, keys: deps.keys, allowPrivateUrls: deps.webhooks.allowPrivateUrls, channels: deps.channels, models: deps.models, log: deps.log }));
   const { deliveries, renderCallback, notifySender } = deps.webhooks;
   app.route('/admin', createDeliveryAdminRoutes({ authenticate, deliveries, tasks: deps.tasks, renderCallback, notifySender, now: Date.now, log: deps.log }));
+  app.route('/admin', createUsageAdminRoutes({ authenticate, usage: createUsageReport(deps.db), now: Date.now, log: deps.log }));
   app.route(UPSTREAM_CALLBACK_PATH, createUpstreamCallbackRoutes({ ...deps.upstreamCallbacks, log: deps.log }));
   app.route('/media', createMediaRoutes({ storage: deps.storage, links: deps.links }));
   // Order matters where prefixes are shared: each group matches only its own paths.
+  app.route('/v1', createPricingRoutes({ authenticate, models: deps.models, prices: deps.prices, log: deps.log }));
   app.route('/v1', createKlingRoutes(routeDeps, 'kling'));
   app.route('/kling/v1', createKlingRoutes(routeDeps, 'newapi'));
   app.route('/v1', createUnifiedTaskRoutes(routeDeps));

@@ -143,6 +143,9 @@ const billing: Migration = {
     await db.schema.alterTable('tasks').addColumn('charged_micros', 'bigint').execute();
     await db.schema.alterTable('tasks').addColumn('released_micros', 'bigint').execute();
     await db.schema.alterTable('tasks').addColumn('billed_seconds', 'integer').execute();
+    // 1 when a cancel discarded a render the upstream had finished (and so charged), whether or
+    // not it reported units: most resellers report none.
+    await db.schema.alterTable('tasks').addColumn('upstream_charged', 'integer').execute();
 
     await db.schema
       .createTable('ledger')

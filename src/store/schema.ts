@@ -47,6 +47,8 @@ export type TasksTable = {
   released_micros: number | null;
   /** Whole seconds billed at completion (the delivered duration, at most the requested one). */
   billed_seconds: number | null;
+  /** 1 when the task was canceled after its upstream finished the render (which the upstream charged). */
+  upstream_charged: number | null;
 };
 
 export type IdempotencyKeysTable = {

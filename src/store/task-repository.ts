@@ -32,6 +32,9 @@ export type Admit = (trx: Kysely<Database>) => Promise<void>;
 
 export type TaskRepository = ReturnType<typeof createTaskRepository>;
 
+/** An upstream's charge for a render: it finished it; `units` is what it reported (null: nothing reported). */
+export type UpstreamCharge = { units: number | null };
+
 export type LeaseRenewal = 'kept' | 'lost' | 'cancel_requested';
 
 /** The provider that renders on this machine; every other provider value is a remote channel (or `auto`). */
@@ -175,11 +178,13 @@ export function createTaskRepository(db: Kysely<Database>, kind: DatabaseKind, o
 
     /**
      * queued | running -> canceled, only when the client asked to cancel: the engine's end of a
-     * cancel request. `unitsCharged` keeps what the upstream charged for the discarded result, so
-     * billing can decide the refund.
+     * cancel request. `charge` says the upstream finished (and charged for) the discarded render,
+     * with the units it reported if any; null when nothing was charged upstream. Billing decides
+     * the refund on it.
      */
-    async cancel(id: string, token: string, from: TaskStatus, unitsCharged: number | null, now: number): Promise<boolean> {
-      return leasedTransition(db, id, token, from, { status: 'canceled', units_charged: unitsCharged, ...terminal(now) }, { cancelRequested: true, outbox });
+    async cancel(id: string, token: string, from: TaskStatus, charge: UpstreamCharge | null, now: number): Promise<boolean> {
+      const charged = charge === null ? {} : { units_charged: charge.units, upstream_charged: 1 };
+      return leasedTransition(db, id, token, from, { status: 'canceled', ...charged, ...terminal(now) }, { cancelRequested: true, outbox });
     },
 
     /** queued | running -> failed. */

@@ -82,4 +82,45 @@ describe('configuration', () => {
     expect(s).toMatchObject({ masterKey: 'my-very-own-master-key', masterKeyFile: null, masterKeyCreated: false });
     expect(() => statSync(path.join(dataDir, 'master.key'))).toThrow();
   });
+
+  const withFile = (name: string, content: object) => {
+    const file = path.join(tmp.dir, name);
+    writeFileSync(file, JSON.stringify(content));
+    return { REELAY_CONFIG: file };
+  };
+
+  it('lets a configured model replace its default prices and leaves the other models their own', () => {
+    const prices = { 'kling-v3': { std: { per_second: 1, voice_surcharge_per_second: 0.5 } } };
+    const c = loadConfig(withFile('prices.json', { prices }));
+    expect(c.prices['kling-v3']).toEqual({ std: { per_second: 1, voice_surcharge_per_second: 0.5 } });
+    expect(c.prices['kling-v3-turbo']).toEqual({ std: { per_second: 0.8 }, pro: { per_second: 1.0 } });
+    expect(c.file.prices).toEqual(prices);
+  });
+
+  it('refuses a served model without a price for any tier, naming prices.<model>', () => {
+    const cases = [
+      { name: 'unpriced-new.json', content: { models: ['kling-v3', 'kling-v4'] }, model: 'kling-v4' },
+      { name: 'unpriced-empty.json', content: { prices: { 'kling-v3-turbo': {} } }, model: 'kling-v3-turbo' },
+    ];
+    for (const { name, content, model } of cases) {
+      let error: unknown;
+      try {
+        loadConfig(withFile(name, content));
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toEqual([expect.stringContaining(`${name}: prices.${model}: a served model needs a price for at least one tier`)]);
+    }
+    // A model nobody serves needs no price.
+    expect(() => loadConfig(withFile('unserved.json', { models: ['kling-v3'], prices: { 'kling-v3-turbo': {} } }))).not.toThrow();
+  });
+
+  it('refuses a negative price, an unknown tier and an unknown price field', () => {
+    const env = withFile('negative.json', { prices: { 'kling-v3': { std: { per_second: -0.1 }, '8k': { per_second: 1 }, pro: { per_second: 1, per_minute: 60 } } } });
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(/prices\.kling-v3\.std\.per_second/);
+    expect(() => loadConfig(env)).toThrow(/8k/);
+    expect(() => loadConfig(env)).toThrow(/per_minute/);
+  });
 });

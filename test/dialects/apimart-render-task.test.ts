@@ -4,6 +4,8 @@ import { parseApimartCreate } from '../../src/dialects/apimart/parse-create.ts';
 import { renderApimartCreated, renderApimartTask } from '../../src/dialects/apimart/render-task.ts';
 import { AppError } from '../../src/domain/errors.ts';
 import type { Task } from '../../src/domain/task.ts';
+import { reelayUsage } from '../../src/dialects/shared/usage.ts';
+import { HELD, SETTLED_SHORT } from '../support/task-billing.ts';
 import { testTask } from '../support/task.ts';
 
 const CREATED_MS = 1_763_088_289_500;
@@ -55,6 +57,14 @@ describe('APIMart bodies', () => {
         actual_time: 19,
       },
     });
+  });
+
+  it('adds reelay_usage, Reelay\'s extension, inside data of a billed task, and leaves the create answer as documented', () => {
+    // The figures themselves are tested in usage.test.ts; here, that the body carries them.
+    expect(renderApimartTask(task({ billing: HELD }), links, NOW_MS).data.reelay_usage).toEqual(reelayUsage(HELD));
+    const done = task({ status: 'completed', progress: 100, finishedAt: CREATED_MS, result: { videos: [video] }, billing: SETTLED_SHORT });
+    expect(renderApimartTask(done, links, NOW_MS).data.reelay_usage).toMatchObject({ credits_charged: 3.6, credits_refunded: 0.9, billed_seconds: 4 });
+    expect(renderApimartCreated(done)).toEqual({ code: 200, data: [{ status: 'submitted', task_id: 'task_01KA040M0HP1GJWBJYZMKX1XS1' }] });
   });
 
   it('hands the watermarked copy to a client that asked for a watermark', () => {

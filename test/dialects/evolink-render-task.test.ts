@@ -4,6 +4,7 @@ import { parseEvolinkCreate } from '../../src/dialects/evolink/parse-create.ts';
 import { evolinkFailureCode, renderEvolinkCreated, renderEvolinkTask } from '../../src/dialects/evolink/render-task.ts';
 import { AppError } from '../../src/domain/errors.ts';
 import type { Task } from '../../src/domain/task.ts';
+import { HELD, RELEASED } from '../support/task-billing.ts';
 import { testTask } from '../support/task.ts';
 
 const CREATED_MS = 1_757_169_743_456;
@@ -28,8 +29,8 @@ const completed = (body: object = {}) =>
   task({ status: 'completed', progress: 100, result: { videos: [{ id: 'v1', key: 'tasks/x/video-1.mp4', watermarkKey: 'tasks/x/video-1-watermark.mp4', duration: 5 }] } }, body);
 
 describe('EvoLink task object', () => {
-  it('answers a create field by field as spec §2.1', () => {
-    const body = renderEvolinkCreated(task());
+  it('answers a create field by field as spec §2.1, reserving the hold in credits', () => {
+    const body = renderEvolinkCreated(task({ billing: HELD }, { sound: 'on' }));
     expect(body).toEqual({
       created: 1757169743,
       id: 'task-unified-1757169743-7cvnl5zw',
@@ -39,8 +40,19 @@ describe('EvoLink task object', () => {
       status: 'pending',
       task_info: { can_cancel: true, estimated_time: 300, video_duration: 5 },
       type: 'video',
-      usage: { billing_rule: 'per_second', credits_reserved: 0, user_group: 'default' },
+      usage: { billing_rule: 'per_second', credits_reserved: 4.5, user_group: 'default' },
     });
+    expect(typeof body.usage?.credits_reserved).toBe('number');
+  });
+
+  it('reserves 0 on the create answer of a task made before billing existed', () => {
+    expect(renderEvolinkCreated(task()).usage).toEqual({ billing_rule: 'per_second', credits_reserved: 0, user_group: 'default' });
+  });
+
+  it('carries usage on a query of a held task, whatever its status, and none for a task from before billing', () => {
+    expect(renderEvolinkTask(task({ status: 'running', billing: HELD }), link).usage).toEqual({ billing_rule: 'per_second', credits_reserved: 4.5, user_group: 'default' });
+    expect(renderEvolinkTask(task({ status: 'failed', billing: RELEASED }), link).usage?.credits_reserved).toBe(4.5);
+    expect(Object.hasOwn(renderEvolinkTask(task({ status: 'running' }), link), 'usage')).toBe(false);
   });
 
   it('names the turbo model as the client did', () => {
@@ -49,7 +61,7 @@ describe('EvoLink task object', () => {
     expect(renderEvolinkTask(turbo, link).model).toBe('kling-v3-turbo-text-to-video');
   });
 
-  it('answers a processing query as the spec example: no results, no error, no usage', () => {
+  it('answers a processing query of a task from before billing as the spec example: no results, no error, no usage', () => {
     expect(renderEvolinkTask(task({ status: 'running', progress: 65.4 }), link)).toEqual({
       created: 1757169743,
       id: 'task-unified-1757169743-7cvnl5zw',

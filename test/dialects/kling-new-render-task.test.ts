@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../../src/domain/task.ts';
 import { renderKlingNewCreated, renderKlingNewTask } from '../../src/dialects/kling-new/render-task.ts';
+import { HELD, RELEASED, SETTLED_SHORT } from '../support/task-billing.ts';
 import { testTask } from '../support/task.ts';
 import { videoRequest } from '../support/video-request.ts';
 
@@ -27,7 +28,7 @@ describe('the new-design task object (spec §1.11)', () => {
     expect(renderKlingNewCreated({ ...base, request: { ...base.request, externalTaskId: null } }).external_id).toBe('');
   });
 
-  it('renders a succeeded task field by field: outputs with a string duration, unit billing with a string amount', () => {
+  it('renders a succeeded task from before billing field by field: outputs with a string duration, the upstream units as a string amount', () => {
     const done: Task = {
       ...base,
       status: 'completed',
@@ -58,6 +59,14 @@ describe('the new-design task object (spec §1.11)', () => {
     const plain = renderKlingNewTask({ ...done, request: base.request, unitsCharged: null }, link);
     expect(plain.outputs[0]?.watermark_url).toBe('');
     expect(plain.billing).toEqual([{ charge_type: 'unit', package_type: 'video', amount: '0' }]);
+  });
+
+  it('bills the credits charged as the unit amount, a string, once the video exists', () => {
+    const result = { videos: [{ id: 'video-1', key: 'tasks/t/video-1.mp4', duration: 4 }] };
+    const done = renderKlingNewTask({ ...base, status: 'completed', progress: 100, result, billing: SETTLED_SHORT, unitsCharged: 4.5 }, link);
+    expect(done.billing).toEqual([{ charge_type: 'unit', package_type: 'video', amount: '3.6' }]);
+    expect(renderKlingNewTask({ ...base, status: 'running', billing: HELD }, link).billing).toEqual([]);
+    expect(renderKlingNewTask({ ...base, status: 'failed', billing: RELEASED }, link).billing).toEqual([]);
   });
 
   it('uses the new status words and keeps outputs and billing empty until the video exists', () => {

@@ -3,6 +3,8 @@ import type { Task } from '../../src/domain/task.ts';
 import { renderNovitaTask } from '../../src/dialects/novita/render-task.ts';
 import { novitaError } from '../../src/dialects/novita/envelope.ts';
 import { AppError } from '../../src/domain/errors.ts';
+import { reelayUsage } from '../../src/dialects/shared/usage.ts';
+import { HELD, RELEASED } from '../support/task-billing.ts';
 import { testTask } from '../support/task.ts';
 import { videoRequest } from '../support/video-request.ts';
 
@@ -54,6 +56,13 @@ describe('Novita task result', () => {
     expect(failed.videos).toEqual([]);
     const canceled = renderNovitaTask(task({ status: 'canceled' }), options);
     expect(canceled.task).toMatchObject({ status: 'TASK_STATUS_CANCELED', reason: 'the task was canceled' });
+  });
+
+  it('adds reelay_usage, Reelay\'s extension, at the top level of a billed task', () => {
+    // The figures themselves are tested in usage.test.ts; here, that the body carries them.
+    expect(renderNovitaTask(task({ billing: HELD }), options).reelay_usage).toEqual(reelayUsage(HELD));
+    const failed = renderNovitaTask(task({ status: 'failed', billing: RELEASED, failure: { code: 'render_failed', message: 'x' } }), options);
+    expect(failed.reelay_usage).toMatchObject({ credits_charged: 0, credits_refunded: 4.5, billed_seconds: null });
   });
 
   it('names the std path in task_type for a std task', () => {

@@ -3,6 +3,8 @@ import { AppError } from '../../src/domain/errors.ts';
 import type { Task } from '../../src/domain/task.ts';
 import { openAiError } from '../../src/dialects/openai/envelope.ts';
 import { renderOpenAiDeleted, renderOpenAiVideo, renderOpenAiVideoList } from '../../src/dialects/openai/render-video.ts';
+import { reelayUsage } from '../../src/dialects/shared/usage.ts';
+import { HELD, SETTLED_SHORT } from '../support/task-billing.ts';
 import { testTask } from '../support/task.ts';
 import { videoRequest } from '../support/video-request.ts';
 
@@ -47,6 +49,14 @@ describe('OpenAI video object', () => {
 
   it('reads a canceled task as failed with a canceled error, since OpenAI has no such status', () => {
     expect(renderOpenAiVideo(task({ status: 'canceled', finishedAt: created }), options)).toMatchObject({ status: 'failed', error: { code: 'canceled' } });
+  });
+
+  it('adds reelay_usage, Reelay\'s extension, to a billed video: the hold, then the settlement', () => {
+    // The figures themselves are tested in usage.test.ts; here, that the body carries them.
+    expect(renderOpenAiVideo(task({ billing: HELD }), options).reelay_usage).toEqual(reelayUsage(HELD));
+    const done = renderOpenAiVideo(task({ status: 'completed', progress: 100, finishedAt: created, billing: SETTLED_SHORT, result: { videos: [{ id: 'v', key: 'k.mp4', duration: 4 }] } }), options);
+    expect(done.reelay_usage).toMatchObject({ credits_charged: 3.6, credits_refunded: 0.9, billed_seconds: 4 });
+    expect(Object.keys(done)).toEqual([...Object.keys(renderOpenAiVideo(task(), options)), 'reelay_usage']);
   });
 
   it('renders a list page with first_id, last_id and has_more, and an empty one with nulls', () => {

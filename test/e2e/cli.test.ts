@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeVideo } from '../../src/media/probe-video.ts';
 import { baseEnv, cliArgs, repoRoot } from '../support/child-server.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { startTestServer, waitForKlingTask, type TestServer } from '../support/server.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const run = promisify(execFile);
@@ -69,7 +69,8 @@ describe('reelay CLI', () => {
     const created = await cli(['keys', 'create', '--name', 'from-cli'], env);
     expect(created.code, created.stderr).toBe(0);
     const key = JSON.parse(created.stdout) as Record<string, string>;
-    expect(Object.keys(key).sort()).toEqual(['access_key', 'id', 'key', 'name', 'secret_key', 'webhook_secret']);
+    expect(key).toMatchObject({ name: 'from-cli', budget_credits: null, rpm: null, models: null, expires_at: null, spent_credits: 0 });
+    expect(Object.keys(key)).toEqual(expect.arrayContaining(['access_key', 'id', 'key', 'secret_key', 'webhook_secret']));
     const listed = JSON.parse((await cli(['keys', 'list'], env)).stdout) as Array<Record<string, unknown>>;
     expect(listed.map((k) => k.id)).toContain(key.id);
     expect(JSON.stringify(listed)).not.toContain(key.key);
@@ -78,5 +79,87 @@ describe('reelay CLI', () => {
     expect(JSON.parse(revoked.stdout)).toEqual({ id: key.id, revoked: true });
     const again = await cli(['keys', 'revoke', key.id as string], env);
     expect(again.code).toBe(1);
+  });
+
+  it('keys create takes every limit, shown as the admin API shows them', async () => {
+    const env = { REELAY_DATA_DIR: tmp.dir };
+    const limits = ['--budget', '12.5', '--rpm', '30', '--max-concurrency', '2', '--models', 'kling-v3, kling-v3-turbo', '--expires-at', '2030-01-01T02:00:00+02:00'];
+    const created = await cli(['keys', 'create', '--name', 'limited', ...limits, '--webhook-url', 'https://example.com/hook'], env);
+    expect(created.code, created.stderr).toBe(0);
+    const key = JSON.parse(created.stdout) as Record<string, unknown>;
+    const view = {
+      name: 'limited',
+      budget_credits: 12.5,
+      rpm: 30,
+      max_concurrency: 2,
+      models: ['kling-v3', 'kling-v3-turbo'],
+      expires_at: '2030-01-01T00:00:00.000Z',
+      webhook_url: 'https://example.com/hook',
+      remaining_credits: 12.5,
+    };
+    expect(key).toMatchObject(view);
+    expect(key.key).toMatch(/^rl_/);
+    const listed = JSON.parse((await cli(['keys', 'list'], env)).stdout) as Array<Record<string, unknown>>;
+    expect(listed.find((k) => k.id === key.id)).toMatchObject(view);
+  });
+
+  it('keys create and update refuse a bad option with the API\'s words, on stderr, exit 1', async () => {
+    const env = { REELAY_DATA_DIR: tmp.dir };
+    const cases: Array<[string[], string]> = [
+      [['--budget', '5x'], '--budget: budget_credits must be a number of credits, or null for unlimited'],
+      [['--rpm', '0'], '--rpm: rpm must be at least 1'],
+      [['--max-concurrency', '1.5'], '--max-concurrency: max_concurrency must be a whole number'],
+      [['--models', 'kling-v3,kling-v9'], '--models: models: "kling-v9" is not served here (served: kling-v3, kling-v3-turbo)'],
+      [['--expires-at', '2030-01-01'], '--expires-at: expires_at must be an RFC 3339 date-time'],
+      [['--webhook-url', 'http://127.0.0.1/hook'], '--webhook-url: webhook_url must use https, not http'],
+    ];
+    const runs = await Promise.all(cases.map(([options]) => cli(['keys', 'create', '--name', 'refused', ...options], env)));
+    runs.forEach((r, i) => {
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(cases[i]?.[1]);
+      expect(r.stdout).toBe('');
+    });
+    const listed = JSON.parse((await cli(['keys', 'list'], env)).stdout) as Array<{ name: string }>;
+    expect(listed.map((k) => k.name)).not.toContain('refused');
+    const update = await cli(['keys', 'update', 'key_nobody', '--rpm', '0'], env);
+    expect(update).toMatchObject({ code: 1, stderr: expect.stringContaining('--rpm: rpm must be at least 1') });
+  });
+
+  it('keys update sets the limits it names, and "unlimited", "all", "never" clear them', async () => {
+    const env = { REELAY_DATA_DIR: tmp.dir };
+    const id = (JSON.parse((await cli(['keys', 'create', '--name', 'changing', '--budget', '5'], env)).stdout) as { id: string }).id;
+    const set = await cli(['keys', 'update', id, '--rpm', '10', '--models', 'kling-v3-turbo', '--expires-at', '2031-06-01T00:00:00Z'], env);
+    expect(set.code, set.stderr).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({ id, budget_credits: 5, rpm: 10, models: ['kling-v3-turbo'], expires_at: '2031-06-01T00:00:00.000Z' });
+    const cleared = await cli(['keys', 'update', id, '--budget', 'unlimited', '--rpm', 'unlimited', '--models', 'all', '--expires-at', 'never'], env);
+    expect(cleared.code, cleared.stderr).toBe(0);
+    expect(JSON.parse(cleared.stdout)).toMatchObject({ id, budget_credits: null, rpm: null, models: null, expires_at: null, remaining_credits: null });
+    const nothing = await cli(['keys', 'update', id], env);
+    expect(nothing).toMatchObject({ code: 1, stderr: expect.stringMatching(/give at least one of --budget/) });
+    const missing = await cli(['keys', 'update', 'key_nobody', '--rpm', '5'], env);
+    expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining('key key_nobody does not exist or is revoked') });
+  });
+
+  it('usage reports a finished task from the server\'s database, as a table or as JSON', async () => {
+    const env = { REELAY_DATA_DIR: server.dataDir };
+    const key = JSON.parse((await cli(['keys', 'create', '--name', 'usage-cli', '--budget', '10'], env)).stdout) as { id: string; key: string };
+    const res = await server.api('/v1/videos/text2video', { method: 'POST', key: key.key, json: { prompt: 'a cat', duration: '5' } });
+    const taskId = ((await res.json()) as { data: { task_id: string } }).data.task_id;
+    expect((await waitForKlingTask(server, `/v1/videos/text2video/${taskId}`, key.key)).task_status).toBe('succeed');
+
+    const json = await cli(['usage', '--key', key.id, '--json'], env);
+    expect(json.code, json.stderr).toBe(0);
+    const counts = { credits_held: 3, credits_captured: 3, credits_released: 0, tasks_created: 1, tasks_completed: 1, tasks_failed: 0, tasks_canceled: 0, tasks_refunded: 0 };
+    expect(JSON.parse(json.stdout)).toMatchObject({ key: key.id, rows: [{ key_id: key.id, key_name: 'usage-cli', model: 'kling-v3', tier: 'std', ...counts }], totals: counts });
+
+    const table = await cli(['usage', '--key', key.id], env);
+    expect(table.code, table.stderr).toBe(0);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[1]).toMatch(/^day\s+key\s+name\s+model\s+tier\s+captured\s+held\s+released\s+created\s+completed\s+failed\s+canceled\s+refunded$/);
+    expect(lines[2]).toMatch(new RegExp(`^\\d{4}-\\d{2}-\\d{2}\\s+${key.id}\\s+usage-cli\\s+kling-v3\\s+std\\s+3\\s+3\\s+0\\s+1\\s+1\\s+0\\s+0\\s+0$`));
+    expect(lines[3]).toMatch(/^total\s+3\s+3\s+0\s+1\s+1\s+0\s+0\s+0$/);
+
+    const bad = await cli(['usage', '--from', 'last week'], env);
+    expect(bad).toMatchObject({ code: 1, stderr: expect.stringMatching(/^from must be an RFC 3339 date-time/) });
   });
 });

@@ -53,7 +53,7 @@ describe('Kling new design end to end on a real server: create -> GET /tasks -> 
     expect(output.type).toBe('video');
     expect(output.url.startsWith(`${server.url}/media/`)).toBe(true);
     expect(typeof output.duration).toBe('string');
-    expect(task.billing).toEqual([{ charge_type: 'unit', package_type: 'video', amount: '0' }]);
+    expect(task.billing).toEqual([{ charge_type: 'unit', package_type: 'video', amount: expect.any(String) }]);
     const download = await fetch(output.url);
     expect(download.status).toBe(200);
     expect(download.headers.get('content-type')).toBe('video/mp4');
@@ -81,6 +81,8 @@ describe('Kling new design end to end on a real server: create -> GET /tasks -> 
     expect(Math.abs(shots.durationSeconds - 3)).toBeLessThanOrEqual(0.1);
     expect(Math.abs(Number(t2v.task.outputs[0]?.duration) - 3)).toBeLessThanOrEqual(0.1);
     expect(t2v.task.external_id).toBe('kite-e2e');
+    // Credits charged for 3 s: 720p with audio 0.9/s, turbo 720p 0.8/s, 720p without audio 0.6/s.
+    expect([t2v, turbo, i2v].map((r) => r.task.billing[0]?.amount)).toEqual(['2.7', '2.4', '1.8']);
     const watermarked = await fetch(t2v.task.outputs[0]?.watermark_url as string);
     expect(watermarked.status).toBe(200);
     await watermarked.arrayBuffer();

@@ -42,7 +42,8 @@ describe('text2video end to end on a real server', () => {
     expect(typeof video.duration).toBe('string');
     expect(Math.abs(Number(video.duration) - 5)).toBeLessThanOrEqual(0.1);
     expect(video.url.startsWith(`${server.url}/media/`)).toBe(true);
-    expect(data.final_unit_deduction).toBe('0');
+    // 5 s at 720p with audio: 5 × 0.9 credits (spec §1.12), captured at the delivered 5 s.
+    expect(data.final_unit_deduction).toBe('4.5');
     expect(data.task_status_msg).toBe('');
     expect(data.reelay).toEqual({ progress: 100 });
   });

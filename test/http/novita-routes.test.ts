@@ -56,7 +56,8 @@ describe('Novita async routes', () => {
     const res = await call(`/v3/async/task-result?task_id=${task_id}`, { headers: { 'content-type': 'application/json' } });
     expect(res.status).toBe(200);
     const body = (await res.json()) as TaskResult;
-    expect(Object.keys(body).sort()).toEqual(['audios', 'extra', 'images', 'task', 'videos']);
+    // Novita's four blocks, and Reelay's documented usage extension.
+    expect(Object.keys(body).sort()).toEqual(['audios', 'extra', 'images', 'reelay_usage', 'task', 'videos']);
     expect(body.task.task_id).toBe(task_id);
     expect(body.task.task_type).toBe('kling-v3.0-std-t2v');
     expect(['TASK_STATUS_QUEUED', 'TASK_STATUS_PROCESSING', 'TASK_STATUS_SUCCEED']).toContain(body.task.status);

@@ -51,6 +51,8 @@ describe('OpenAI video routes', () => {
       size: '1280x720',
       remixed_from_video_id: null,
       error: null,
+      // Reelay's extension: 4 s at 720p with audio (OpenAI's videos have sound) = 4 × 0.9 credits held.
+      reelay_usage: { billing_rule: 'per_second', credits_reserved: 3.6, credits_charged: null, credits_refunded: null, billed_seconds: null },
     });
     expect(video.created_at).toBeGreaterThanOrEqual(before);
     expect(video.created_at).toBeLessThan(10_000_000_000);

@@ -56,7 +56,7 @@ describe('unified task routes (EvoLink and APIMart)', () => {
     expect(body).toMatchObject({ model: 'kling-v3-text-to-video', object: 'video.generation.task', progress: 0, status: 'pending', type: 'video' });
     const info = body.task_info as Json;
     expect(info).toEqual({ can_cancel: true, estimated_time: expect.any(Number), video_duration: 5 });
-    expect(body.usage).toEqual({ billing_rule: 'per_second', credits_reserved: 0, user_group: 'default' });
+    expect(body.usage).toEqual({ billing_rule: 'per_second', credits_reserved: 3, user_group: 'default' });
   });
 
   it('answers the turbo model of seed 002 with its own model name', async () => {
@@ -91,7 +91,7 @@ describe('unified task routes (EvoLink and APIMart)', () => {
     expect(got.status).toBe(200);
     expect(got.body).toMatchObject({ id, object: 'video.generation.task', model: 'kling-v3-text-to-video', type: 'video' });
     expect(['pending', 'processing', 'completed']).toContain(got.body.status);
-    expect(got.body.usage).toBeUndefined();
+    expect(got.body.usage).toEqual({ billing_rule: 'per_second', credits_reserved: 3, user_group: 'default' });
     const apimartId = ((await create(APIMART_CASE_1)).body.data as Array<{ task_id: string }>)[0]?.task_id as string;
     const res = await server.api(`/v1/tasks/${apimartId}?language=zh`, { key, headers: { 'content-type': 'application/json' } });
     expect(res.status).toBe(200);

@@ -67,8 +67,8 @@ describe.each(backends)('cancel writes on $name', (backend) => {
     expect(await tasks.renewLease(asked.id, 'w', clock + 30_000)).toBe('cancel_requested');
     const result = { videos: [{ id: 'v', key: 'k.mp4', duration: 5 }] };
     expect(await tasks.complete(asked.id, 'w', result, 7, clock)).toBe(false);
-    expect(await tasks.cancel(asked.id, 'someone-else', 'running', 7, clock)).toBe(false);
-    expect(await tasks.cancel(asked.id, 'w', 'running', 7, clock)).toBe(true);
+    expect(await tasks.cancel(asked.id, 'someone-else', 'running', { units: 7 }, clock)).toBe(false);
+    expect(await tasks.cancel(asked.id, 'w', 'running', { units: 7 }, clock)).toBe(true);
     expect(await tasks.get(asked.id)).toMatchObject({ status: 'canceled', result: null, unitsCharged: 7, finishedAt: clock });
 
     const notAsked = await insert();

@@ -1,9 +1,13 @@
 /**
  * A task in APIMart's words (spec §5.1 create, §5.2 query): unix-second times, `result.videos[]`
- * with `url` as an array of links (the shape of APIMart's documented image result, §7.8).
+ * with `url` as an array of links (the shape of APIMart's documented image result, §7.8). The
+ * query's `data` of a billed task also carries `reelay_usage`, Reelay's documented extension
+ * (src/dialects/shared/usage.ts): APIMart documents no cost field. The create answer stays the
+ * documented `[{status, task_id}]`.
  */
 import type { Task, TaskStatus } from '../../domain/task.ts';
 import { estimatedSeconds } from '../evolink/estimated-time.ts';
+import { reelayUsageField, type ReelayUsage } from '../shared/usage.ts';
 import { apimartSuccess } from './envelope.ts';
 
 export type ApimartStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'cancelled';
@@ -18,6 +22,8 @@ export type ApimartTask = {
   estimated_time: number;
   actual_time?: number;
   error?: { message: string; code?: string };
+  /** Reelay's extension: the task's hold and settlement; absent for a task made before billing. */
+  reelay_usage?: ReelayUsage;
 };
 
 /** A queued task reads `pending` on query; only the create answer says `submitted` (spec §6.1). */
@@ -64,5 +70,5 @@ export function renderApimartTask(task: Task, links: MediaLinks, now: number = D
     // [I] `code` is optional in APIMart's error; Reelay's stable failure code is the useful one.
     data.error = { message: task.failure?.message ?? 'the task failed', ...(task.failure ? { code: task.failure.code } : {}) };
   }
-  return apimartSuccess(data);
+  return apimartSuccess({ ...data, ...reelayUsageField(task) });
 }

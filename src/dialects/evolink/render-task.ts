@@ -1,8 +1,10 @@
 /**
  * A task as EvoLink's `video.generation.task` object (spec §2.1 create, §2.2 query): unix-second
- * times, EvoLink's status words and its string task error codes.
+ * times, EvoLink's status words and its string task error codes, and `usage` with the credits the
+ * task reserved (a number), as EvoLink reserves at create (spec §7 note 9).
  */
 import { isTerminal, type Task, type TaskStatus, type TaskVideo } from '../../domain/task.ts';
+import { creditsReserved } from '../shared/usage.ts';
 import { estimatedSeconds } from './estimated-time.ts';
 import { evolinkModelName } from './models.ts';
 
@@ -75,12 +77,20 @@ function base(task: Task): EvolinkTask {
 export function renderEvolinkCreated(task: Task): EvolinkTask {
   const body = base(task);
   body.task_info = { ...body.task_info, estimated_time: estimatedSeconds(task), video_duration: task.request.duration };
-  // Billing is a later issue: nothing is reserved yet, and 0 says so honestly.
-  body.usage = { billing_rule: 'per_second', credits_reserved: 0, user_group: 'default' };
+  body.usage = usageOf(task);
   return body;
 }
 
-/** The query answer (and, later, the callback body); `mediaUrl` turns a storage key into a signed link. */
+/** Reelay has one user group; a task from before billing reserved nothing, and 0 says so. */
+function usageOf(task: Task): NonNullable<EvolinkTask['usage']> {
+  return { billing_rule: 'per_second', credits_reserved: creditsReserved(task), user_group: 'default' };
+}
+
+/**
+ * The query answer (and the callback body); `mediaUrl` turns a storage key into a signed link.
+ * `usage` is there when the task was held; EvoLink's query examples omit it, and a task from
+ * before billing still does.
+ */
 export function renderEvolinkTask(task: Task, mediaUrl: (key: string) => string): EvolinkTask {
   const body = base(task);
   if (task.status === 'completed' && task.result) {
@@ -90,6 +100,7 @@ export function renderEvolinkTask(task: Task, mediaUrl: (key: string) => string)
     body.error = { code: evolinkFailureCode(task.failure?.code ?? ''), message: task.failure?.message ?? 'the task failed' };
   }
   if (task.status === 'canceled') body.error = { code: 'request_cancelled', message: 'the task was cancelled' };
+  if (task.billing !== null) body.usage = usageOf(task);
   return body;
 }
 

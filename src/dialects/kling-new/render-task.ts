@@ -1,9 +1,11 @@
 /**
  * A task as the Kling new-design task object (spec §1.7, §1.11): status `succeeded` (not the
- * legacy `succeed`), ms `create_time`/`update_time`, `outputs[]` and `billing[]`.
+ * legacy `succeed`), ms `create_time`/`update_time`, `outputs[]` and `billing[]` (the credits
+ * charged, as a unit amount string).
  */
 import type { Task, TaskStatus } from '../../domain/task.ts';
 import { endedMessage } from '../shared/task-message.ts';
+import { klingUnitsDeducted } from '../shared/usage.ts';
 
 export type KlingNewStatus = 'submitted' | 'processing' | 'succeeded' | 'failed';
 
@@ -61,8 +63,8 @@ export function renderKlingNewTask(task: Task, mediaUrl: (key: string) => string
           duration: String(v.duration),
         }))
       : [],
-    // Charged once the video exists, as Kling does; preview renders cost 0 until billing lands [I].
-    billing: done ? [{ charge_type: 'unit', package_type: 'video', amount: String(task.unitsCharged ?? 0) }] : [],
+    // Charged once the video exists, as Kling does: the credits the task's settlement captured.
+    billing: done ? [{ charge_type: 'unit', package_type: 'video', amount: klingUnitsDeducted(task) }] : [],
     reelay: { progress: task.progress },
   };
 }

@@ -1,6 +1,10 @@
-/** A task in the official Kling legacy words (spec §1.5): statuses, ms timestamps, string durations. */
+/**
+ * A task in the official Kling legacy words (spec §1.5): statuses, ms timestamps, string durations,
+ * and `final_unit_deduction` (a string) for the credits charged once the task is completed.
+ */
 import type { Task, TaskStatus } from '../../domain/task.ts';
 import { endedMessage } from '../shared/task-message.ts';
+import { klingUnitsDeducted } from '../shared/usage.ts';
 
 export type KlingVideo = { id: string; url: string; duration: string; watermark_url?: string };
 
@@ -51,8 +55,8 @@ export function renderKlingTask(task: Task, mediaUrl: (key: string) => string): 
         ...(task.request.watermark ? { watermark_url: v.watermarkKey ? mediaUrl(v.watermarkKey) : '' } : {}),
       })),
     };
-    // Preview renders cost nothing upstream; billing (a later issue) fills in real units.
-    data.final_unit_deduction = String(task.unitsCharged ?? 0);
+    // Kling reports the deduction with the result (spec §7 note 9): the credits charged for it.
+    data.final_unit_deduction = klingUnitsDeducted(task);
   }
   return data;
 }

@@ -1,6 +1,11 @@
-/** A task in Novita's Get Task Result words (spec §4.2): `TASK_STATUS_*`, string ttl, UUID ids. */
+/**
+ * A task in Novita's Get Task Result words (spec §4.2): `TASK_STATUS_*`, string ttl, UUID ids.
+ * Novita's result has no cost field, so a billed task also carries `reelay_usage` at the top
+ * level, Reelay's documented extension (src/dialects/shared/usage.ts).
+ */
 import type { Task, TaskStatus } from '../../domain/task.ts';
 import { endedMessage } from '../shared/task-message.ts';
+import { reelayUsageField, type ReelayUsage } from '../shared/usage.ts';
 
 export type NovitaStatus =
   | 'TASK_STATUS_QUEUED'
@@ -27,6 +32,8 @@ export type NovitaTaskResult = {
   videos: NovitaVideo[];
   images: never[];
   audios: never[];
+  /** Reelay's extension: the task's hold and settlement; absent for a task made before billing. */
+  reelay_usage?: ReelayUsage;
 };
 
 const STATUS_WORDS: Record<TaskStatus, NovitaStatus> = {
@@ -93,5 +100,6 @@ export function renderNovitaTask(task: Task, options: NovitaRenderOptions): Novi
       : [],
     images: [],
     audios: [],
+    ...reelayUsageField(task),
   };
 }

@@ -1,8 +1,11 @@
 /**
  * A task as OpenAI's `video` object (prior-art §4.4): status queued | in_progress | completed |
  * failed, unix-second times, `seconds` and `size` as strings, `error` {code, message} or null.
+ * OpenAI's object has no place for cost, so a billed task also carries `reelay_usage`, Reelay's
+ * documented extension (src/dialects/shared/usage.ts); SDKs keep unknown fields and ignore them.
  */
 import type { Task, TaskStatus } from '../../domain/task.ts';
+import { reelayUsageField, type ReelayUsage } from '../shared/usage.ts';
 import { sizeOf } from './sizes.ts';
 
 export type OpenAiVideoStatus = 'queued' | 'in_progress' | 'completed' | 'failed';
@@ -20,6 +23,8 @@ export type OpenAiVideo = {
   size: string;
   remixed_from_video_id: null;
   error: { code: string; message: string } | null;
+  /** Reelay's extension: the task's hold and settlement; absent for a task made before billing. */
+  reelay_usage?: ReelayUsage;
 };
 
 export type OpenAiVideoList = { object: 'list'; data: OpenAiVideo[]; first_id: string | null; last_id: string | null; has_more: boolean };
@@ -68,6 +73,7 @@ export function renderOpenAiVideo(task: Task, options: OpenAiRenderOptions): Ope
     size: sizeOf(task.request.tier, task.request.aspectRatio),
     remixed_from_video_id: null,
     error: errorOf(task),
+    ...reelayUsageField(task),
   };
 }
 

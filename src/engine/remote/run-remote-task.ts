@@ -105,7 +105,7 @@ async function succeeded(a: RemoteAttempt, channel: Channel, state: Extract<Upst
   const { deps, task } = a;
   // Kling has no upstream cancel (spec §1.6): the client's cancel discards the finished result
   // without downloading it, and what the upstream charged stays on the task for billing.
-  if (task.cancelRequestedAt !== null && (await cancelIfRequested(deps, a, a.status, state.unitsCharged))) return;
+  if (task.cancelRequestedAt !== null && (await cancelIfRequested(deps, a, a.status, { units: state.unitsCharged }))) return;
   if (a.status === 'queued') {
     if (!(await deps.upstream.running(task.id, a.token, 0, deps.now()))) return;
     a.status = 'running';
@@ -115,7 +115,7 @@ async function succeeded(a: RemoteAttempt, channel: Channel, state: Extract<Upst
   try {
     const videos = await mirrorVideos({ storage: deps.storage, probe: deps.probe, download: (url) => deps.download(channel, url) }, task, state.videos, { workDir, signal: a.signal });
     if (a.signal.aborted) return;
-    await completeUnlessCanceled(deps, a, { videos }, state.unitsCharged);
+    await completeUnlessCanceled(deps, a, { videos }, { units: state.unitsCharged });
   } catch (e) {
     if (a.signal.aborted) return;
     if (!(e instanceof MirrorError)) throw e;

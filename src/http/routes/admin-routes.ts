@@ -29,7 +29,9 @@ const createKeyBody = z.object({
     .regex(/^\P{Cc}*$/u, 'name must not contain control characters'),
   ...keyLimitFields,
   webhook_url: webhookUrl.optional(),
-});
+})
+  // A misspelt limit must not create an unlimited key.
+  .strict();
 
 const patchKeyBody = z
   .object({ ...keyLimitFields, webhook_url: webhookUrl.optional() })
