@@ -191,7 +191,31 @@ const envSchema = z.object({
   FFPROBE_PATH: z.string().min(1).optional(),
   REELAY_ALLOW_PRIVATE_URLS: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** S3-compatible media storage (instead of the data dir): set the bucket; the endpoint only for a non-AWS server. */
+  REELAY_S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://127.0.0.1:9000' }).optional(),
+  REELAY_S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a bucket name: 3-63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit')
+    .refine((b) => !b.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(b), 'must be a bucket name: no two dots in a row, not an IP address')
+    .optional(),
+  REELAY_S3_REGION: z.string().regex(/^[a-z0-9-]{1,64}$/, 'must be a region name such as us-east-1').default('us-east-1'),
+  REELAY_S3_FORCE_PATH_STYLE: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
+  /** Both or neither; neither = the AWS SDK's default chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profiles, roles). */
+  REELAY_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  REELAY_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
 });
+
+/** Where media goes when S3 is configured. */
+export type S3Config = Readonly<{
+  /** null = AWS itself (the region's endpoint). */
+  endpoint: string | null;
+  bucket: string;
+  region: string;
+  /** `<endpoint>/<bucket>/<key>` rather than `<bucket>.<endpoint>/<key>`; true by default with an endpoint. */
+  forcePathStyle: boolean;
+  /** null = the AWS SDK's default credential chain. */
+  credentials: Readonly<{ accessKeyId: string; secretAccessKey: string }> | null;
+}>;
 
 export type Config = Readonly<{
   host: string;
@@ -218,6 +242,8 @@ export type Config = Readonly<{
   channels: readonly ChannelConfig[];
   /** The default price table with the config file's models laid over it. */
   prices: PriceTable;
+  /** null = media on the local disk under the data dir. */
+  s3: S3Config | null;
 }>;
 
 export class ConfigError extends Error {
@@ -258,6 +284,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (read.value) file = read.value;
   }
   const channels = resolveChannels(file, env, problems, parsedEnv.success && parsedEnv.data.REELAY_PUBLIC_URL !== undefined);
+  if (parsedEnv.success) problems.push(...s3Problems(parsedEnv.data));
   if (!parsedEnv.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsedEnv.data;
   const hostForUrl = e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST;
@@ -277,6 +304,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     file: Object.freeze(file),
     channels,
     prices: Object.freeze({ ...DEFAULT_PRICE_TABLE, ...file.prices }),
+    s3: s3ConfigOf(e),
+  });
+}
+
+type Env = z.infer<typeof envSchema>;
+
+function s3Problems(e: Env): string[] {
+  const problems: string[] = [];
+  const others = (['REELAY_S3_ENDPOINT', 'REELAY_S3_FORCE_PATH_STYLE', 'REELAY_S3_ACCESS_KEY_ID', 'REELAY_S3_SECRET_ACCESS_KEY'] as const).filter((k) => e[k] !== undefined);
+  if (!e.REELAY_S3_BUCKET && others.length > 0) problems.push(`REELAY_S3_BUCKET: is required when ${others.join(', ')} ${others.length > 1 ? 'are' : 'is'} set`);
+  if ((e.REELAY_S3_ACCESS_KEY_ID === undefined) !== (e.REELAY_S3_SECRET_ACCESS_KEY === undefined)) {
+    problems.push('REELAY_S3_ACCESS_KEY_ID, REELAY_S3_SECRET_ACCESS_KEY: set both or neither (neither = the AWS default credential chain)');
+  }
+  return problems;
+}
+
+function s3ConfigOf(e: Env): S3Config | null {
+  if (!e.REELAY_S3_BUCKET) return null;
+  const endpoint = e.REELAY_S3_ENDPOINT ? e.REELAY_S3_ENDPOINT.replace(/\/+$/, '') : null;
+  return Object.freeze({
+    endpoint,
+    bucket: e.REELAY_S3_BUCKET,
+    region: e.REELAY_S3_REGION,
+    forcePathStyle: e.REELAY_S3_FORCE_PATH_STYLE ? e.REELAY_S3_FORCE_PATH_STYLE === 'true' : endpoint !== null,
+    credentials:
+      e.REELAY_S3_ACCESS_KEY_ID && e.REELAY_S3_SECRET_ACCESS_KEY
+        ? Object.freeze({ accessKeyId: e.REELAY_S3_ACCESS_KEY_ID, secretAccessKey: e.REELAY_S3_SECRET_ACCESS_KEY })
+        : null,
   });
 }
 

@@ -13,6 +13,7 @@ import { createWakeup } from './engine/wakeup.ts';
 import { createWorker, type Worker } from './engine/worker.ts';
 import { createApp } from './http/app.ts';
 import { createDiskStorage } from './media/disk-storage.ts';
+import { createS3Client, createS3Storage } from './media/s3-storage.ts';
 import { resolveFfmpegBinaries, type FfmpegBinaries } from './media/ffmpeg-binaries.ts';
 import { probeVideo } from './media/probe-video.ts';
 import { createLinkSigner } from './media/signed-links.ts';
@@ -35,6 +36,7 @@ import type { RemoteTaskDeps } from './engine/remote/remote-attempt.ts';
 import { createUpstreamCallbackTokens } from './engine/upstream-callback-token.ts';
 import { createUrlGuard } from './webhooks/url-guard.ts';
 import { createWebhookDeliveries } from './webhook-deliveries.ts';
+import { createInstanceWakeups } from './instance-wakeups.ts';
 
 /** The largest upstream video Reelay copies (a 15 s 4k clip is far below this). */
 const MAX_VIDEO_BYTES = 2 * 1024 * 1024 * 1024;
@@ -56,7 +58,7 @@ export type RunningServer = {
 export function createLogger(level: Config['logLevel']): Logger {
   return pino({
     level,
-    redact: ['req.headers.authorization', 'headers.authorization', '*.key', '*.secret_key', '*.secretKey', '*.masterKey', '*.webhook_secret', '*.webhookSecret'],
+    redact: ['req.headers.authorization', 'headers.authorization', '*.key', '*.secret_key', '*.secretKey', '*.masterKey', '*.webhook_secret', '*.webhookSecret', '*.secretAccessKey'],
   });
 }
 
@@ -69,11 +71,13 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   let publicUrl = config.publicUrl;
   const links = createLinkSigner({ secret: secrets.linkKey, baseUrl: () => publicUrl, ttlSeconds: config.file.media.linkTtlSeconds });
   // Every status change queues the client's delivery in its own transaction (the outbox).
-  const webhooks = createWebhookDeliveries({ db, keys, links, allowPrivateUrls: config.allowPrivateUrls, log, now });
+  // PostgreSQL: what one instance changes wakes the others (LISTEN/NOTIFY); SQLite: nothing.
+  const instances = createInstanceWakeups(db, config.databaseUrl, log);
+  const webhooks = createWebhookDeliveries({ db, keys, links, allowPrivateUrls: config.allowPrivateUrls, log, now, queued: instances.deliveryQueued });
   // ...and a status change that ends a task settles its hold in that same transaction, first.
-  const statusChanges = settlingOutbox(webhooks.outbox);
-  const tasks = createTaskRepository(db.kysely, db.kind, statusChanges);
-  const storage = createDiskStorage(path.join(config.dataDir, 'media'));
+  const statusChanges = instances.outbox(settlingOutbox(webhooks.outbox));
+  const tasks = instances.tasks(createTaskRepository(db.kysely, db.kind, statusChanges));
+  const storage = config.s3 ? createS3Storage({ client: createS3Client(config.s3), bucket: config.s3.bucket }) : createDiskStorage(path.join(config.dataDir, 'media'));
   const workRoot = path.join(config.dataDir, 'tmp');
   // Left behind by a process that was killed mid-render; this process owns the folder now.
   await rm(workRoot, { recursive: true, force: true });
@@ -81,7 +85,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const loadImage = createGuardedImageLoader({ ffprobe: ffmpeg.ffprobe, allowPrivate: config.allowPrivateUrls });
   const providers = new Map<string, Provider>([['preview', createPreviewProvider({ ffmpeg: ffmpeg.ffmpeg, loadImage })]]);
   const wakeup = createWakeup();
-  // Wakes server-sent event streams when a task changes in this process (LISTEN/NOTIFY later, issue 7).
+  // Wakes server-sent event streams when a task changes (other instances: through `instances`).
   const taskEvents = createTaskEvents();
   const upstream = createUpstreamTasks(db.kysely, db.kind, statusChanges);
   const built = buildChannels(config.channels, config.file.models, now);
@@ -165,6 +169,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   if (config.port === 0 && !config.publicUrlExplicit) publicUrl = url;
   worker.start();
   webhooks.start();
+  await instances.start({ wakeup, events: taskEvents, notifySender: webhooks.notifySender });
   log.info({ url, database: db.kind, channels: built.channels.map((c) => c.config.name), ffmpeg: ffmpeg.source, dataDir: config.dataDir }, 'reelay is serving');
 
   return {
@@ -189,6 +194,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       clearInterval(sweep);
       clearTimeout(cut);
       await Promise.allSettled([built.close(), trustedDownloads.close(), guardedDownloads.close()]);
+      await instances.close();
       await db.close();
     },
   };

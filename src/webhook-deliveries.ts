@@ -4,6 +4,7 @@
  * and the sender that works them off through the URL guard. Here because it joins rooms that may
  * not know each other: dialects render, the store queues, webhooks send.
  */
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { renderCallbackBody } from './dialects/callback-body.ts';
 import type { Task } from './domain/task.ts';
@@ -12,6 +13,7 @@ import type { LinkSigner } from './media/signed-links.ts';
 import type { ApiKeyStore } from './store/api-keys.ts';
 import type { Db } from './store/database.ts';
 import { createDeliveryStore, type DeliveryStore } from './store/deliveries.ts';
+import type { Database } from './store/schema.ts';
 import { createTaskOutbox, type TaskOutbox } from './store/task-outbox.ts';
 import { createDeliverySender } from './webhooks/delivery-sender.ts';
 import { createUrlGuard } from './webhooks/url-guard.ts';
@@ -39,13 +41,15 @@ export function createWebhookDeliveries(deps: {
   allowPrivateUrls: boolean;
   log: Logger;
   now: () => number;
+  /** Runs in the transaction that queues a delivery (PostgreSQL: wakes the other instances' senders). */
+  queued?: ((trx: Kysely<Database>) => Promise<void>) | undefined;
 }): WebhookDeliveries {
   const renderCallback = (task: Task) => renderCallbackBody(task, { url: (key) => deps.links.url(key), ttlSeconds: deps.links.ttlSeconds });
   const deliveries = createDeliveryStore(deps.db.kysely, deps.db.kind);
   const guard = createUrlGuard({ allowPrivate: deps.allowPrivateUrls, maxBytes: REPLY_BYTES, timeoutMs: ATTEMPT_MS });
   const sender = createDeliverySender({ deliveries, secretFor: (keyId) => deps.keys.webhookSecret(keyId), guard, wakeup: createWakeup(), log: deps.log, now: deps.now });
   return {
-    outbox: createTaskOutbox({ render: renderCallback, notify: () => sender.notify() }),
+    outbox: createTaskOutbox({ render: renderCallback, notify: () => sender.notify(), queued: deps.queued }),
     deliveries,
     renderCallback,
     notifySender: () => sender.notify(),

@@ -7,6 +7,8 @@
  */
 export type TaskEvents = {
   notify(taskId: string): void;
+  /** Every watched task may have changed (a missed cross-instance notification): all listeners look once. */
+  notifyAll(): void;
   /** Calls `listener` on every notify of `taskId` (and once at close) until the returned function is called. */
   subscribe(taskId: string, listener: () => void): () => void;
   /** The server is closing: every listener is called once more and must stop; later subscribers at once. */
@@ -33,6 +35,9 @@ export function createTaskEvents(): TaskEvents {
     notify(taskId) {
       const set = listeners.get(taskId);
       if (set) call(set);
+    },
+    notifyAll() {
+      call([...listeners.values()].flatMap((set) => [...set]));
     },
     subscribe(taskId, listener) {
       if (closed) {

@@ -1,4 +1,4 @@
-/** Object storage for finished media. Disk now; an S3 back end implements the same type later. */
+/** Object storage for finished media: local disk (disk-storage.ts) or an S3-compatible bucket (s3-storage.ts). */
 import type { Readable } from 'node:stream';
 
 export type StoredObject = { size: number };
@@ -12,7 +12,13 @@ export type Storage = {
   stat(key: string): Promise<StoredObject | null>;
   /** The whole object, or the inclusive byte range. */
   read(key: string, range?: ByteRange): Readable;
+  /** Removes the object; a missing key is no error. */
   delete(key: string): Promise<void>;
+  /**
+   * A URL the client may GET the object from directly for `expiresInSeconds` (S3: a presigned
+   * GET). Absent (disk): the media route streams the object itself.
+   */
+  presign?(key: string, expiresInSeconds: number): Promise<string>;
 };
 
 /** Keys are slash-separated segments of [A-Za-z0-9._-], none of them `.` or `..`. */

@@ -1,6 +1,8 @@
 /**
  * Numbered migrations, embedded in code so a built dist/ never reads files beside itself.
- * Kysely's Migrator takes a lock (a row lock on PostgreSQL), so several instances may start at once.
+ * Kysely's Migrator runs them under a lock (on PostgreSQL a session advisory lock,
+ * `pg_advisory_lock`; SQLite has one writer), so several instances may start at once: one
+ * migrates, the others wait and find nothing left to do (test/store/concurrent-migrations.test.ts).
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { Db } from './database.ts';

@@ -22,7 +22,11 @@ export type TaskOutbox = {
   committed(): void;
 };
 
-export function createTaskOutbox(deps: { render: CallbackRenderer; notify: () => void }): TaskOutbox {
+/**
+ * `queued`, when given, runs in the transaction right after a delivery is queued (PostgreSQL:
+ * publishes the cross-instance wake-up for senders, delivered at commit; see pg-notifications.ts).
+ */
+export function createTaskOutbox(deps: { render: CallbackRenderer; notify: () => void; queued?: ((trx: Kysely<Database>) => Promise<void>) | undefined }): TaskOutbox {
   return {
     async enqueue(trx, row) {
       const task = rowToTask(row);
@@ -40,6 +44,7 @@ export function createTaskOutbox(deps: { render: CallbackRenderer; notify: () =>
       const url = task.request.callbackUrl ?? (await keyWebhookUrl(trx, task.keyId));
       if (url === null) return;
       await insertDelivery(trx, { taskId: task.id, keyId: task.keyId, url, event: task.status, body, now: row.updated_at, failure });
+      if (deps.queued && failure === undefined) await deps.queued(trx);
     },
     committed: deps.notify,
   };

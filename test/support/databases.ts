@@ -28,7 +28,8 @@ const sqlite: Backend = {
 
 /** A fresh schema in the test database, with the pool's search_path pointing at it. */
 export async function createPgSchema(url: string): Promise<{ schema: string; drop(): Promise<void> }> {
-  const schema = `t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  // The run's tag lets the global teardown drop this run's schemas and no other run's.
+  const schema = `t_${process.env.REELAY_TEST_RUN ?? 'solo'}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`create schema ${schema}`);

@@ -1,6 +1,8 @@
 /**
  * `/media/<key>?exp=&sig=`: Reelay's signed, expiring links to stored videos. An altered or
  * expired link gets 403 before storage is touched; `Range` gets 206 (players seek with it).
+ * When the storage can presign (S3), a GET is redirected (302) to a presigned URL that expires
+ * with the Reelay link, and the client's resent `Range` is answered by the bucket itself.
  */
 import { Readable } from 'node:stream';
 import { Hono, type Context } from 'hono';
@@ -29,6 +31,12 @@ export function createMediaRoutes(deps: { storage: Storage; links: LinkSigner })
     if (verdict === 'expired') return mediaError(c, 403, 'the link has expired; fetch the task again for a fresh one');
     const object = await deps.storage.stat(key);
     if (!object) return mediaError(c, 404, 'the media no longer exists');
+    // A presigned URL is signed for GET only: HEAD is answered here, from the object's size.
+    if (deps.storage.presign && c.req.method === 'GET') {
+      const remaining = Math.ceil(Number(c.req.query('exp')) - Date.now() / 1000);
+      const target = await deps.storage.presign(key, Math.min(deps.links.ttlSeconds, Math.max(1, remaining)));
+      return c.body(null, 302, { location: target, 'cache-control': 'no-store' });
+    }
 
     const headers: Record<string, string> = {
       'content-type': key.endsWith('.mp4') ? 'video/mp4' : 'application/octet-stream',
