@@ -7,13 +7,11 @@
  */
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { AppError } from '../domain/errors.ts';
+import { MASTER_KEY_ID } from '../store/api-keys.ts';
 import type { ApiKeysTable, Database } from '../store/schema.ts';
 import { toCredits } from './credits.ts';
 import { writeLedger } from './ledger-entries.ts';
 import type { Quote } from './price-table.ts';
-
-/** The master key has no row and no limits; its tasks are still held and ledgered. */
-export const MASTER_KEY_ID = 'master';
 
 export type Admission = { keyId: string; taskId: string; quote: Quote; now: number };
 
@@ -27,6 +25,7 @@ const MINUTE_MS = 60_000;
 export async function admitTask(trx: Kysely<Database>, a: Admission): Promise<void> {
   const { keyId, quote, now } = a;
   const key = await readLimits(trx, keyId);
+  // The master key has no row and no limits; its tasks are still held and ledgered.
   if (key) {
     checkModel(key, quote.model);
     if (key.rpm !== null) await takeRateToken(trx, keyId, key.rpm, key, now);

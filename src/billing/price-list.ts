@@ -5,7 +5,7 @@
  */
 import { TIERS, type Tier } from '../domain/video-request.ts';
 import { toCredits, toMicros } from './credits.ts';
-import type { PriceTable } from './price-table.ts';
+import { tierRates, type PriceTable } from './price-table.ts';
 
 /** The resolution each tier renders at (spec: std 720p, pro 1080p, 4k). */
 const RESOLUTIONS: Readonly<Record<Tier, string>> = { std: '720p', pro: '1080p', '4k': '4k' };
@@ -41,13 +41,14 @@ export function priceList(table: PriceTable, models: readonly string[]): PriceLi
       tiers: TIERS.flatMap((tier): PriceListTier[] => {
         const price = table[model]?.[tier];
         if (!price) return [];
+        const rates = tierRates(price);
         return [{
           tier,
           mode: tier,
           resolution: RESOLUTIONS[tier],
-          per_second: charged(price.per_second),
-          per_second_with_audio: charged(price.per_second_with_audio ?? price.per_second),
-          voice_surcharge_per_second: charged(price.voice_surcharge_per_second ?? 0),
+          per_second: charged(rates.perSecond),
+          per_second_with_audio: charged(rates.perSecondWithAudio),
+          voice_surcharge_per_second: charged(rates.voiceSurchargePerSecond),
         }];
       }),
     })),

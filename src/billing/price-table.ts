@@ -38,6 +38,15 @@ export const DEFAULT_PRICE_TABLE: PriceTable = {
   },
 };
 
+/** A tier's three rates with the table's defaults filled in: audio costs as much as none, no voice surcharge. */
+export function tierRates(price: TierPrice): { perSecond: number; perSecondWithAudio: number; voiceSurchargePerSecond: number } {
+  return {
+    perSecond: price.per_second,
+    perSecondWithAudio: price.per_second_with_audio ?? price.per_second,
+    voiceSurchargePerSecond: price.voice_surcharge_per_second ?? 0,
+  };
+}
+
 /** What a request costs: the rate that applies and the hold for its whole requested duration. */
 export type Quote = {
   model: string;
@@ -57,7 +66,8 @@ export function quote(table: PriceTable, request: Pick<VideoRequest, 'model' | '
   const price = table[request.model]?.[request.tier];
   if (!price) return null;
   const voices = request.sound && request.voiceIds.length > 0;
-  const perSecond = (request.sound ? (price.per_second_with_audio ?? price.per_second) : price.per_second) + (voices ? (price.voice_surcharge_per_second ?? 0) : 0);
+  const rates = tierRates(price);
+  const perSecond = (request.sound ? rates.perSecondWithAudio : rates.perSecond) + (voices ? rates.voiceSurchargePerSecond : 0);
   const perSecondMicros = toMicros(perSecond);
   return {
     model: request.model,

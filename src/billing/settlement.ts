@@ -13,7 +13,7 @@
  *   being charged for them).
  */
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { Task } from '../domain/task.ts';
+import { isTerminal, type Task } from '../domain/task.ts';
 import type { Database, TasksTable } from '../store/schema.ts';
 import type { TaskOutbox } from '../store/task-outbox.ts';
 import { rowToTask } from '../store/task-rows.ts';
@@ -41,7 +41,7 @@ export function settlementOf(task: Pick<Task, 'status' | 'request' | 'result'>, 
 export async function settleTask(trx: Kysely<Database>, row: Selectable<TasksTable>): Promise<Selectable<TasksTable>> {
   if (row.hold_micros === null || row.charged_micros !== null) return row;
   const task = rowToTask(row);
-  if (task.status !== 'completed' && task.status !== 'failed' && task.status !== 'canceled') return row;
+  if (!isTerminal(task.status)) return row;
   const s = settlementOf(task, row.hold_micros, row.upstream_charged === 1 || (row.units_charged ?? 0) > 0);
   const entry = { key_id: row.key_id, task_id: row.id, model: row.model, tier: task.request.tier, outcome: task.status, created_at: row.updated_at };
   // Rows of 0 say nothing, except that the task ended: a task always gets at least one, so a

@@ -5,9 +5,8 @@
 import type { Command, OptionValues } from '@commander-js/extra-typings';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
-import { keyLimitFields, toKeyLimits, unservedModel } from '../http/key-limits-body.ts';
+import { keyBodyProblems, keyLimitFields, toKeyLimits } from '../http/key-limits-body.ts';
 import type { KeyLimits } from '../store/api-keys.ts';
-import { callbackUrlRule } from '../webhooks/callback-target.ts';
 
 export type LimitOptions = {
   budget?: string;
@@ -79,13 +78,8 @@ export function checkLimitOptions(options: LimitOptions, config: Pick<Config, 'f
   if (!parsed.success) {
     return { problems: parsed.error.issues.map((i) => `${OPTION_OF[String(i.path[0])] ?? String(i.path[0])}: ${i.message}`) };
   }
-  const problems: string[] = [];
   const limits = toKeyLimits(parsed.data);
-  const served = config.file.models;
-  const unserved = unservedModel(limits, served);
-  if (unserved !== null) problems.push(`--models: models: ${JSON.stringify(unserved)} is not served here (served: ${served.join(', ')})`);
   const url = parsed.data.webhook_url;
-  const rule = url === undefined || url === null ? null : callbackUrlRule(url, { allowPrivate: config.allowPrivateUrls });
-  if (rule !== null) problems.push(`--webhook-url: webhook_url ${rule}`);
+  const problems = keyBodyProblems(limits, url, { models: config.file.models, allowPrivateUrls: config.allowPrivateUrls }).map((p) => `${OPTION_OF[p.field]}: ${p.message}`);
   return problems.length > 0 ? { problems } : { limits, webhookUrl: url };
 }

@@ -7,7 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import { AppError } from '../domain/errors.ts';
 import type { Logger } from 'pino';
-import type { ApiKeyStore } from '../store/api-keys.ts';
+import { MASTER_KEY_ID, type ApiKeyStore } from '../store/api-keys.ts';
 import type { Owner } from './app-env.ts';
 
 export type Authenticator = (authorization: string | undefined) => Promise<Owner>;
@@ -61,7 +61,7 @@ export function createAuthenticator(deps: { keys: ApiKeyStore; masterKey: string
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match?.[1]) throw new AppError('auth_invalid', 'Authorization is invalid: expected "Bearer <key>"');
     const credential = match[1];
-    if (sameSecret(credential, deps.masterKey)) return { keyId: 'master', isMaster: true };
+    if (sameSecret(credential, deps.masterKey)) return { keyId: MASTER_KEY_ID, isMaster: true };
     if (JWT_SHAPE.test(credential)) return verifyJwt(credential);
     const key = await deps.keys.findByKey(credential);
     if (!key) throw new AppError('auth_invalid', 'Authorization is invalid: unknown or revoked key');

@@ -8,10 +8,8 @@
 import { AppError } from '../domain/errors.ts';
 import { KLING_NEW_FIELD_NAMES } from '../dialects/kling-new/field-names.ts';
 import type { TaskCreator } from '../engine/create-task.ts';
+import { MASTER_KEY_ID } from '../store/api-keys.ts';
 import { callbackUrlRule } from '../webhooks/callback-target.ts';
-
-/** The owner id of the master key (see authenticate.ts): it has no key row, so no webhook secret. */
-const MASTER_KEY_ID = 'master';
 
 /** Every other dialect that takes a callback URL calls it `callback_url`. */
 const CALLBACK_FIELD: Readonly<Record<string, string>> = { 'kling-new': KLING_NEW_FIELD_NAMES.callbackUrl };

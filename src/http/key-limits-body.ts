@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { MAX_CREDITS, toCredits, toMicros } from '../billing/credits.ts';
 import type { KeyInfo, KeyLimits } from '../store/api-keys.ts';
+import { callbackUrlRule } from '../webhooks/callback-target.ts';
 
 export const keyLimitFields = {
   budget_credits: z
@@ -51,9 +52,25 @@ export function toKeyLimits(body: KeyLimitFields): Partial<KeyLimits> {
   return limits;
 }
 
-/** A model name in `models` that this server does not serve, or null. */
-export function unservedModel(limits: Partial<KeyLimits>, served: readonly string[]): string | null {
-  return limits.models?.find((m) => !served.includes(m)) ?? null;
+export type KeyBodyProblem = { field: 'models' | 'webhook_url'; message: string };
+
+/**
+ * What a well-typed key body may still get wrong, for the admin API and the CLI alike: a model
+ * this server does not serve, a webhook URL the operator does not allow. Empty when it is fine.
+ */
+export function keyBodyProblems(
+  limits: Partial<KeyLimits>,
+  webhookUrl: string | null | undefined,
+  rules: { models: readonly string[]; allowPrivateUrls: boolean },
+): KeyBodyProblem[] {
+  const problems: KeyBodyProblem[] = [];
+  const unserved = limits.models?.find((m) => !rules.models.includes(m));
+  if (unserved !== undefined) {
+    problems.push({ field: 'models', message: `models: ${JSON.stringify(unserved)} is not served here (served: ${rules.models.join(', ')})` });
+  }
+  const rule = webhookUrl === undefined || webhookUrl === null ? null : callbackUrlRule(webhookUrl, { allowPrivate: rules.allowPrivateUrls });
+  if (rule !== null) problems.push({ field: 'webhook_url', message: `webhook_url ${rule}` });
+  return problems;
 }
 
 export type KeyView = ReturnType<typeof renderKey>;

@@ -42,6 +42,9 @@ export type KeyInfo = {
   spentMicros: number;
   activeTasks: number;
 };
+/** The owner id of the master key: it has no row here (so no limits and no webhook secret). */
+export const MASTER_KEY_ID = 'master';
+
 export type KeyOwner = { id: string; name: string; expiresAt: number | null };
 
 export function hashKey(key: string): string {

@@ -10,10 +10,9 @@ import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
 import type { ChannelStatus } from '../../engine/channel-status.ts';
 import type { ApiKeyStore, KeyLimits } from '../../store/api-keys.ts';
-import { callbackUrlRule } from '../../webhooks/callback-target.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { Authenticator } from '../authenticate.ts';
-import { keyLimitFields, renderKey, toKeyLimits, unservedModel, type KeyLimitFields } from '../key-limits-body.ts';
+import { keyBodyProblems, keyLimitFields, renderKey, toKeyLimits, type KeyLimitFields } from '../key-limits-body.ts';
 import { limitBody, readJsonBody } from '../read-json.ts';
 import { reelayError } from '../reelay-error.ts';
 import { errorResponse, type RenderError } from '../to-app-error.ts';
@@ -60,13 +59,8 @@ export function createAdminRoutes(deps: {
   /** Checks the limits and webhook URL of a create or update body; the store's limits. */
   const checked = (body: KeyLimitFields & { webhook_url?: string | null | undefined }): Partial<KeyLimits> => {
     const limits = toKeyLimits(body);
-    const unserved = unservedModel(limits, deps.models);
-    if (unserved !== null) {
-      throw new AppError('invalid_parameter', `models: ${JSON.stringify(unserved)} is not served here (served: ${deps.models.join(', ')})`, { field: 'models' });
-    }
-    const url = body.webhook_url;
-    const rule = url === undefined || url === null ? null : callbackUrlRule(url, { allowPrivate: deps.allowPrivateUrls });
-    if (rule !== null) throw new AppError('invalid_parameter', `webhook_url ${rule}`, { field: 'webhook_url' });
+    const [problem] = keyBodyProblems(limits, body.webhook_url, { models: deps.models, allowPrivateUrls: deps.allowPrivateUrls });
+    if (problem) throw new AppError('invalid_parameter', problem.message, { field: problem.field });
     return limits;
   };
 
