@@ -64,6 +64,17 @@ export type VideoRequest = {
   elements: VideoElement[];
 };
 
+/**
+ * The fields a text-to-video dialect with no wire place for them leaves unset (no voices, frames,
+ * elements, camera, watermark, callback or client id). A new object each call: callers own it.
+ */
+export function unsetRequestFields(): Pick<
+  VideoRequest,
+  'voiceIds' | 'cfgScale' | 'cameraControl' | 'watermark' | 'callbackUrl' | 'externalTaskId' | 'firstFrame' | 'lastFrame' | 'elements'
+> {
+  return { voiceIds: [], cfgScale: null, cameraControl: null, watermark: false, callbackUrl: null, externalTaskId: null, firstFrame: null, lastFrame: null, elements: [] };
+}
+
 /** A broken rule: `field` is the domain field path, `rule` reads after the field's wire name. */
 export type RuleViolation = { field: string; rule: string };
 

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
-import { ASPECT_RATIOS, STANDARD_MODEL, checkVideoRequest, type Shot, type Tier, type VideoRequest } from '../../domain/video-request.ts';
+import { ASPECT_RATIOS, STANDARD_MODEL, checkVideoRequest, unsetRequestFields, type Shot, type Tier, type VideoRequest } from '../../domain/video-request.ts';
 import { NOT_AN_OBJECT, bool, fieldError, int, isObjectBody, list, num, obj, oneOf, readShape, str } from '../shared/wire-shape.ts';
 import { novitaWireField } from './field-names.ts';
 
@@ -54,15 +54,8 @@ export function parseNovitaCreate(body: unknown, options: { models: readonly str
     tier: NOVITA_MODELS[options.model],
     aspectRatio: b.aspect_ratio ?? '16:9',
     sound: b.sound ?? false,
-    voiceIds: [],
+    ...unsetRequestFields(),
     cfgScale: b.cfg_scale ?? null,
-    cameraControl: null,
-    watermark: false,
-    callbackUrl: null,
-    externalTaskId: null,
-    firstFrame: null,
-    lastFrame: null,
-    elements: [],
   };
   const violation = checkVideoRequest(request, { kind: 'text2video' });
   if (violation) throw fieldError(novitaWireField(violation.field), violation.rule);

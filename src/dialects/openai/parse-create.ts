@@ -20,7 +20,7 @@
  */
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
-import { ASPECT_RATIOS, STANDARD_MODEL, TIERS, TURBO_MODEL, checkVideoRequest, type VideoRequest } from '../../domain/video-request.ts';
+import { ASPECT_RATIOS, STANDARD_MODEL, TIERS, TURBO_MODEL, checkVideoRequest, unsetRequestFields, type VideoRequest } from '../../domain/video-request.ts';
 import { NOT_AN_OBJECT, digitInteger, fieldError, isObjectBody, oneOf, readShape, str, wirePath } from '../shared/wire-shape.ts';
 import { DEFAULT_FRAMING, OPENAI_SIZES, type Framing } from './sizes.ts';
 
@@ -78,15 +78,7 @@ export function parseOpenAiCreate(body: unknown, options: { models: readonly str
     tier: framing.tier,
     aspectRatio: framing.aspectRatio,
     sound: b.sound === null || b.sound === undefined ? DEFAULT_SOUND : b.sound === true || b.sound === 'true' || b.sound === 'on',
-    voiceIds: [],
-    cfgScale: null,
-    cameraControl: null,
-    watermark: false,
-    callbackUrl: null,
-    externalTaskId: null,
-    firstFrame: null,
-    lastFrame: null,
-    elements: [],
+    ...unsetRequestFields(),
   };
   const violation = checkVideoRequest(request, { kind: 'text2video' });
   if (violation) throw fieldError(wireField(violation.field, b), violation.rule);
