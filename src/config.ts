@@ -43,9 +43,14 @@ const fileSchema = z
         pollMilliseconds: z.number().int().min(10).max(60_000).default(1000),
         /** Attempts after which a task that keeps crashing its worker is failed. */
         maxAttempts: z.number().int().min(1).max(100).default(5),
+        /**
+         * false: this instance serves the API only and works on no task (with PostgreSQL, other
+         * instances do; API-only and worker instances can then be scaled apart).
+         */
+        enabled: z.boolean().default(true),
       })
       .strict()
-      .default({ concurrency: 2, remoteConcurrency: 32, leaseSeconds: 30, pollMilliseconds: 1000, maxAttempts: 5 }),
+      .default({ concurrency: 2, remoteConcurrency: 32, leaseSeconds: 30, pollMilliseconds: 1000, maxAttempts: 5, enabled: true }),
     media: z
       .object({
         /** Lifetime of a signed media link (spec: Kling keeps 30 days, EvoLink links live 24 h). */
@@ -114,6 +119,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** S3-compatible media storage (instead of the data dir): set the bucket; the endpoint only for a non-AWS server. */
   REELAY_S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://127.0.0.1:9000' }).optional(),
+  /** Where clients reach the same S3 server, when not at REELAY_S3_ENDPOINT (an internal address): presigned links are signed for it. */
+  REELAY_S3_PUBLIC_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://media.example.com' }).optional(),
   REELAY_S3_BUCKET: z
     .string()
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a bucket name: 3-63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit')
@@ -130,6 +137,8 @@ const envSchema = z.object({
 export type S3Config = Readonly<{
   /** null = AWS itself (the region's endpoint). */
   endpoint: string | null;
+  /** Where clients fetch presigned links from; null = `endpoint`. */
+  publicEndpoint: string | null;
   bucket: string;
   region: string;
   /** `<endpoint>/<bucket>/<key>` rather than `<bucket>.<endpoint>/<key>`; true by default with an endpoint. */
@@ -233,7 +242,7 @@ type Env = z.infer<typeof envSchema>;
 
 function s3Problems(e: Env): string[] {
   const problems: string[] = [];
-  const others = (['REELAY_S3_ENDPOINT', 'REELAY_S3_FORCE_PATH_STYLE', 'REELAY_S3_ACCESS_KEY_ID', 'REELAY_S3_SECRET_ACCESS_KEY'] as const).filter((k) => e[k] !== undefined);
+  const others = (['REELAY_S3_ENDPOINT', 'REELAY_S3_PUBLIC_ENDPOINT', 'REELAY_S3_FORCE_PATH_STYLE', 'REELAY_S3_ACCESS_KEY_ID', 'REELAY_S3_SECRET_ACCESS_KEY'] as const).filter((k) => e[k] !== undefined);
   if (!e.REELAY_S3_BUCKET && others.length > 0) problems.push(`REELAY_S3_BUCKET: is required when ${others.join(', ')} ${others.length > 1 ? 'are' : 'is'} set`);
   if ((e.REELAY_S3_ACCESS_KEY_ID === undefined) !== (e.REELAY_S3_SECRET_ACCESS_KEY === undefined)) {
     problems.push('REELAY_S3_ACCESS_KEY_ID, REELAY_S3_SECRET_ACCESS_KEY: set both or neither (neither = the AWS default credential chain)');
@@ -246,6 +255,7 @@ function s3ConfigOf(e: Env): S3Config | null {
   const endpoint = e.REELAY_S3_ENDPOINT ? e.REELAY_S3_ENDPOINT.replace(/\/+$/, '') : null;
   return Object.freeze({
     endpoint,
+    publicEndpoint: e.REELAY_S3_PUBLIC_ENDPOINT ? e.REELAY_S3_PUBLIC_ENDPOINT.replace(/\/+$/, '') : null,
     bucket: e.REELAY_S3_BUCKET,
     region: e.REELAY_S3_REGION,
     forcePathStyle: e.REELAY_S3_FORCE_PATH_STYLE ? e.REELAY_S3_FORCE_PATH_STYLE === 'true' : endpoint !== null,

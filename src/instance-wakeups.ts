@@ -6,6 +6,7 @@
  * SQLite (one process) everything here is a no-op. Polling stays as the fallback either way.
  */
 import type { Kysely } from 'kysely';
+import type { ChannelRouter } from './engine/channel-router.ts';
 import type { Logger } from 'pino';
 import type { TaskEvents } from './engine/task-events.ts';
 import type { Wakeup } from './engine/wakeup.ts';
@@ -18,12 +19,19 @@ import type { TaskRepository } from './store/task-repository.ts';
 export type InstanceWakeups = {
   /** For createWebhookDeliveries' `queued`: publishes a new delivery in its transaction. */
   deliveryQueued: ((trx: Kysely<Database>) => Promise<void>) | undefined;
+  /** For createChannelStates' `changed`: publishes a channel's new health in its transaction. */
+  channelChanged: ((trx: Kysely<Database>, name: string) => Promise<void>) | undefined;
+  /**
+   * Publishes a change made outside a task's status transitions (a callback nudge moving a task's
+   * due time, a delivery made due again): workers or senders everywhere look. Best effort.
+   */
+  announce(event: { t: 'task'; id: string } | { t: 'delivery' }): void;
   /** Wraps the status-change outbox: publishes the change in its transaction. */
   outbox(inner: TaskOutbox): TaskOutbox;
   /** Wraps the task store: a create publishes in its transaction, a progress change right after its write. */
   tasks(inner: TaskRepository): TaskRepository;
   /** Starts listening; what is heard wakes `targets`. */
-  start(targets: { wakeup: Wakeup; events: TaskEvents; notifySender: () => void }): Promise<void>;
+  start(targets: { wakeup: Wakeup; events: TaskEvents; notifySender: () => void; router: ChannelRouter }): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -31,6 +39,8 @@ export function createInstanceWakeups(db: Db, url: string | null, log: Logger): 
   if (db.kind !== 'postgres' || !url) {
     return {
       deliveryQueued: undefined,
+      channelChanged: undefined,
+      announce: () => undefined,
       outbox: (inner) => inner,
       tasks: (inner) => inner,
       start: async () => undefined,
@@ -44,6 +54,8 @@ export function createInstanceWakeups(db: Db, url: string | null, log: Logger): 
   const publish = (trx: Kysely<Database>, event: ReelayEvent) => channel.publish(trx, event);
   return {
     deliveryQueued: (trx) => publish(trx, { t: 'delivery' }),
+    channelChanged: (trx, name) => publish(trx, { t: 'channel', name }),
+    announce: (event) => void publish(db.kysely, event).catch((e: unknown) => log.warn({ err: e, event }, 'notification failed (polling covers it)')),
     outbox: (inner) => ({
       async enqueue(trx, row) {
         await inner.enqueue(trx, row);
@@ -67,12 +79,15 @@ export function createInstanceWakeups(db: Db, url: string | null, log: Logger): 
         return changed;
       },
     }),
-    async start({ wakeup, events, notifySender }) {
+    async start({ wakeup, events, notifySender, router }) {
       channel.listen((event) => {
         if (event === null) {
           wakeup.notify();
           events.notifyAll();
           notifySender();
+          void router.reload();
+        } else if (event.t === 'channel') {
+          void router.reload(event.name);
         } else if (event.t === 'task') {
           wakeup.notify();
         } else if (event.t === 'status') {

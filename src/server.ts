@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
-import type { Config } from './config.ts';
+import type { ChannelConfig, Config } from './config.ts';
 import { settlingOutbox } from './billing/settlement.ts';
 import { createTaskCreator } from './engine/create-task.ts';
 import { createTaskCanceler } from './engine/cancel-task.ts';
@@ -32,11 +32,15 @@ import { ROUTE_PENDING, createUpstreamTasks } from './store/upstream-tasks.ts';
 import { buildChannels } from './engine/build-channels.ts';
 import { createChannelRouter } from './engine/channel-router.ts';
 import { createChannelStatus } from './engine/channel-status.ts';
+import { channelFingerprint } from './engine/channel-health.ts';
+import { createRequestPacer, createSharedRequestPacer, gapMsOf } from './providers/request-pacer.ts';
+import { createChannelStates } from './store/channel-states.ts';
 import type { RemoteTaskDeps } from './engine/remote/remote-attempt.ts';
 import { createUpstreamCallbackTokens } from './engine/upstream-callback-token.ts';
 import { createUrlGuard } from './webhooks/url-guard.ts';
 import { createWebhookDeliveries } from './webhook-deliveries.ts';
 import { createInstanceWakeups } from './instance-wakeups.ts';
+import { createMetrics } from './metrics.ts';
 
 /** The largest upstream video Reelay copies (a 15 s 4k clip is far below this). */
 const MAX_VIDEO_BYTES = 2 * 1024 * 1024 * 1024;
@@ -67,17 +71,26 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const db = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.file.sqlite.synchronous });
   await migrateToLatest(db);
   const now = () => Date.now();
+  // This instance's registry (GET /metrics); the rooms below report to it through plain callbacks.
+  const metrics = createMetrics({ db: db.kysely, now, log });
   const keys = createApiKeyStore(db.kysely, secrets.encryptionKey);
   let publicUrl = config.publicUrl;
   const links = createLinkSigner({ secret: secrets.linkKey, baseUrl: () => publicUrl, ttlSeconds: config.file.media.linkTtlSeconds });
   // Every status change queues the client's delivery in its own transaction (the outbox).
   // PostgreSQL: what one instance changes wakes the others (LISTEN/NOTIFY); SQLite: nothing.
   const instances = createInstanceWakeups(db, config.databaseUrl, log);
-  const webhooks = createWebhookDeliveries({ db, keys, links, allowPrivateUrls: config.allowPrivateUrls, log, now, queued: instances.deliveryQueued });
+  const webhooks = createWebhookDeliveries({ db, keys, links, allowPrivateUrls: config.allowPrivateUrls, log, now, queued: instances.deliveryQueued, observe: metrics.deliveries });
   // ...and a status change that ends a task settles its hold in that same transaction, first.
   const statusChanges = instances.outbox(settlingOutbox(webhooks.outbox));
   const tasks = instances.tasks(createTaskRepository(db.kysely, db.kind, statusChanges));
-  const storage = config.s3 ? createS3Storage({ client: createS3Client(config.s3), bucket: config.s3.bucket }) : createDiskStorage(path.join(config.dataDir, 'media'));
+  const s3Clients = config.s3
+    ? [createS3Client(config.s3), ...(config.s3.publicEndpoint ? [createS3Client({ ...config.s3, endpoint: config.s3.publicEndpoint })] : [])]
+    : [];
+  const [s3Client, presignClient] = s3Clients;
+  const storage =
+    config.s3 && s3Client
+      ? createS3Storage({ client: s3Client, bucket: config.s3.bucket, ...(presignClient ? { presignClient } : {}) })
+      : createDiskStorage(path.join(config.dataDir, 'media'));
   const workRoot = path.join(config.dataDir, 'tmp');
   // Left behind by a process that was killed mid-render; this process owns the folder now.
   await rm(workRoot, { recursive: true, force: true });
@@ -88,8 +101,20 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   // Wakes server-sent event streams when a task changes (other instances: through `instances`).
   const taskEvents = createTaskEvents();
   const upstream = createUpstreamTasks(db.kysely, db.kind, statusChanges);
-  const built = buildChannels(config.channels, config.file.models, now);
-  const router = createChannelRouter(built.channels);
+  // Channel health and request pacing are shared through the store: with several instances, a
+  // channel that one finds broken is skipped by all, and their calls together keep its rate.
+  const channelStates = createChannelStates(db.kysely, db.kind, instances.channelChanged);
+  await channelStates.register(config.channels.map((c) => ({ name: c.name, fingerprint: channelFingerprint(c) })));
+  const storeError = (what: string) => (e: unknown) => log.warn({ err: e }, `channel ${what}: the database did not answer; going on with this instance's own view`);
+  // SQLite serves one process: its pacing stays in memory rather than costing a write per call.
+  const sharedPacer =
+    db.kind === 'postgres'
+      ? (c: ChannelConfig) =>
+          createSharedRequestPacer(async () => (await channelStates.nextRequestSlot(c.name, gapMsOf(c.requestsPerSecond))).waitMs, createRequestPacer(c.requestsPerSecond), storeError('pacing'))
+      : undefined;
+  const built = buildChannels(config.channels, config.file.models, now, sharedPacer, metrics.observeUpstream);
+  const router = createChannelRouter(built.channels, Math.random, { states: channelStates, onError: storeError('health') });
+  await router.reload();
   const callbackTokens = createUpstreamCallbackTokens(secrets.callbackKey, () => publicUrl);
   // Results on a channel's own origin are the operator's to trust; any other URL an upstream
   // hands back passes the same guard as a client's URL (it could point into the private network).
@@ -138,7 +163,11 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       tokens: callbackTokens,
       nudge: async (taskId) => {
         const woke = await upstream.nudge(taskId, now());
-        if (woke) wakeup.notify();
+        // The task's lease may be another instance's: tell them all.
+        if (woke) {
+          wakeup.notify();
+          instances.announce({ t: 'task', id: taskId });
+        }
         return woke;
       },
     },
@@ -147,7 +176,15 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       cancelTask: createTaskCanceler({ tasks, cancels: createTaskCancels(db.kysely, statusChanges), events: taskEvents, now }),
       timing: { keepAliveMs: config.file.events.keepAliveMilliseconds, pollMs: config.file.events.pollMilliseconds },
     },
-    webhooks,
+    webhooks: {
+      ...webhooks,
+      // A replayed delivery may be picked up by any instance's sender.
+      notifySender: () => {
+        webhooks.notifySender();
+        instances.announce({ t: 'delivery' });
+      },
+    },
+    metrics: { observeRequest: metrics.observeRequest, render: metrics.render },
     log,
   });
 
@@ -167,9 +204,9 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const url = `http://${host}:${address.port}`;
   // With PORT=0 the real port is known only now; links follow it unless REELAY_PUBLIC_URL is set.
   if (config.port === 0 && !config.publicUrlExplicit) publicUrl = url;
-  worker.start();
+  if (w.enabled) worker.start();
   webhooks.start();
-  await instances.start({ wakeup, events: taskEvents, notifySender: webhooks.notifySender });
+  await instances.start({ wakeup, events: taskEvents, notifySender: webhooks.notifySender, router });
   log.info({ url, database: db.kind, channels: built.channels.map((c) => c.config.name), ffmpeg: ffmpeg.source, dataDir: config.dataDir }, 'reelay is serving');
 
   return {
@@ -193,7 +230,9 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       await closed;
       clearInterval(sweep);
       clearTimeout(cut);
+      await router.settled();
       await Promise.allSettled([built.close(), trustedDownloads.close(), guardedDownloads.close()]);
+      for (const client of s3Clients) client.destroy();
       await instances.close();
       await db.close();
     },

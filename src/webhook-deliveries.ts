@@ -15,7 +15,7 @@ import type { Db } from './store/database.ts';
 import { createDeliveryStore, type DeliveryStore } from './store/deliveries.ts';
 import type { Database } from './store/schema.ts';
 import { createTaskOutbox, type TaskOutbox } from './store/task-outbox.ts';
-import { createDeliverySender } from './webhooks/delivery-sender.ts';
+import { createDeliverySender, type DeliveryObserver } from './webhooks/delivery-sender.ts';
 import { createUrlGuard } from './webhooks/url-guard.ts';
 
 /** A receiver's reply is read only to be discarded; 64 KiB bounds what one may make us hold. */
@@ -43,11 +43,21 @@ export function createWebhookDeliveries(deps: {
   now: () => number;
   /** Runs in the transaction that queues a delivery (PostgreSQL: wakes the other instances' senders). */
   queued?: ((trx: Kysely<Database>) => Promise<void>) | undefined;
+  /** Told of each delivery sent and each failed attempt (metrics). */
+  observe?: DeliveryObserver | undefined;
 }): WebhookDeliveries {
   const renderCallback = (task: Task) => renderCallbackBody(task, { url: (key) => deps.links.url(key), ttlSeconds: deps.links.ttlSeconds });
   const deliveries = createDeliveryStore(deps.db.kysely, deps.db.kind);
   const guard = createUrlGuard({ allowPrivate: deps.allowPrivateUrls, maxBytes: REPLY_BYTES, timeoutMs: ATTEMPT_MS });
-  const sender = createDeliverySender({ deliveries, secretFor: (keyId) => deps.keys.webhookSecret(keyId), guard, wakeup: createWakeup(), log: deps.log, now: deps.now });
+  const sender = createDeliverySender({
+    deliveries,
+    secretFor: (keyId) => deps.keys.webhookSecret(keyId),
+    guard,
+    wakeup: createWakeup(),
+    log: deps.log,
+    now: deps.now,
+    ...(deps.observe ? { observe: deps.observe } : {}),
+  });
   return {
     outbox: createTaskOutbox({ render: renderCallback, notify: () => sender.notify(), queued: deps.queued }),
     deliveries,

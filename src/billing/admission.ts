@@ -90,17 +90,19 @@ async function holdCredits(trx: Kysely<Database>, keyId: string, quote: Quote): 
     .where((eb) => eb.or([eb('budget_micros', 'is', null), eb(sql<number>`spent_micros + held_micros + ${hold}`, '<=', eb.ref('budget_micros'))]))
     .executeTakeFirst();
   if (held.numUpdatedRows > 0n) return;
-  // Refused: read again (in this transaction) only to say which limit it was.
+  // Refused: read again only to say which limit it was. The read may already see a task that
+  // ended meanwhile (on PostgreSQL another instance's commit is visible to it), so the budget is
+  // named only when it still cannot cover the hold; otherwise it was the concurrency cap.
   const key = await readLimits(trx, keyId);
-  if (key && key.max_concurrency !== null && key.active_tasks >= key.max_concurrency) {
+  const left = key && key.budget_micros !== null ? Math.max(0, key.budget_micros - key.spent_micros - key.held_micros) : null;
+  if (key && key.max_concurrency !== null && (left === null || left >= hold)) {
     // When a slot frees is unknown; Kling's advice for 1303 is back-off from at least 1 s (§1.8).
     throw new AppError('concurrency_limited', `concurrency limit reached: this key may have ${key.max_concurrency} tasks queued or running at once; retry when one ends`, {
       retryAfterSeconds: 1,
     });
   }
-  const left = key && key.budget_micros !== null ? Math.max(0, key.budget_micros - key.spent_micros - key.held_micros) : 0;
   throw new AppError(
     'budget_exhausted',
-    `budget exhausted: this task needs ${toCredits(hold)} credits (${quote.seconds} s × ${toCredits(quote.perSecondMicros)} credits/s) and the key has ${toCredits(left)} left`,
+    `budget exhausted: this task needs ${toCredits(hold)} credits (${quote.seconds} s × ${toCredits(quote.perSecondMicros)} credits/s) and the key has ${toCredits(left ?? 0)} left`,
   );
 }

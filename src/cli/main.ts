@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 /** `reelay`: thin argv parsing; every command body lives in commands/. */
 import { Command } from '@commander-js/extra-typings';
+import { registerCompletion } from './commands/completion.ts';
+import { registerDoctor } from './commands/doctor.ts';
 import { registerGenerate } from './commands/generate.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSim } from './commands/sim.ts';
+import { registerTasks } from './commands/tasks.ts';
 import { registerUsage } from './commands/usage.ts';
 
 const program = new Command()
@@ -15,8 +18,11 @@ const program = new Command()
 
 registerServe(program);
 registerGenerate(program);
+registerTasks(program);
 registerKeys(program);
 registerUsage(program);
 registerSim(program);
+registerDoctor(program);
+registerCompletion(program);
 
 await program.parseAsync(process.argv);

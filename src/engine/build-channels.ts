@@ -5,10 +5,14 @@ import { EVOLINK_DEFAULT_MODELS, createEvolinkProvider } from '../providers/evol
 import { KLING_DEFAULT_MODELS, createKlingProvider } from '../providers/kling/kling-provider.ts';
 import { NOVITA_DEFAULT_MODELS, createNovitaProvider } from '../providers/novita/novita-provider.ts';
 import type { RemoteProvider } from '../providers/remote-provider.ts';
-import { createUpstreamHttp, type UpstreamHttp } from '../providers/upstream-http.ts';
+import type { RequestPacer } from '../providers/request-pacer.ts';
+import { createUpstreamHttp, type UpstreamCall, type UpstreamHttp } from '../providers/upstream-http.ts';
 import type { Channel } from './channel-router.ts';
 
 export type BuiltChannels = { channels: Channel[]; close(): Promise<void> };
+
+/** Every call a channel's client sent: which channel (and its provider), how it ended (metrics). */
+export type ChannelCallObserver = (call: UpstreamCall & { provider: ChannelConfig['provider']; channel: string }) => void;
 
 function required(value: string | null, what: string, channel: string): string {
   // config.ts has already refused a channel without its credentials; this keeps the types honest.
@@ -41,11 +45,26 @@ function providerFor(c: ChannelConfig, http: UpstreamHttp, now: () => number): {
   }
 }
 
-/** `servedModels` limits the default mappings to the models this server serves. */
-export function buildChannels(configs: readonly ChannelConfig[], servedModels: readonly string[], now: () => number): BuiltChannels {
+/**
+ * `servedModels` limits the default mappings to the models this server serves; `pacerFor` gives a
+ * channel's pacing when it is shared with other instances (else each client paces on its own);
+ * `observe` is told of every upstream call.
+ */
+export function buildChannels(
+  configs: readonly ChannelConfig[],
+  servedModels: readonly string[],
+  now: () => number,
+  pacerFor?: (c: ChannelConfig) => RequestPacer,
+  observe?: ChannelCallObserver,
+): BuiltChannels {
   const clients: UpstreamHttp[] = [];
   const channels = configs.map((c): Channel => {
-    const http = createUpstreamHttp({ timeoutMs: c.timeoutMs, requestsPerSecond: c.requestsPerSecond });
+    const http = createUpstreamHttp({
+      timeoutMs: c.timeoutMs,
+      requestsPerSecond: c.requestsPerSecond,
+      ...(pacerFor ? { pacer: pacerFor(c) } : {}),
+      ...(observe ? { observe: (call: UpstreamCall) => observe({ ...call, provider: c.provider, channel: c.name }) } : {}),
+    });
     clients.push(http);
     const { provider, defaults } = providerFor(c, http, now);
     const models = c.models ?? Object.fromEntries(Object.entries(defaults).filter(([model]) => servedModels.includes(model)));

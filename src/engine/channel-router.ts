@@ -1,15 +1,23 @@
 /**
  * Which channel a task goes to, and each channel's health. A model's tasks go to the channels
  * that serve it and can express the request, highest priority first, equal priorities in a
- * weighted random order. A channel that answered with a credentials or account error cools down
- * (30 s, doubling per repeat, at most 10 min) and is skipped meanwhile. Health is per process:
- * every instance learns it from its own calls.
+ * weighted random order. A channel cooling down after a credentials or account error
+ * (channel-health.ts) is skipped meanwhile.
+ *
+ * Health is shared: with `shared`, every change is applied to the stored state under its row's
+ * lock (so errors seen by several instances all count) and the result replaces this instance's
+ * copy; `reload` takes in what other instances changed (on their notification, and at start).
+ * Routing reads the local copy, so it never waits on the database.
  */
 import type { ChannelConfig } from '../config.ts';
 import type { TaskKind } from '../domain/task.ts';
 import type { VideoRequest } from '../domain/video-request.ts';
 import type { RemoteProvider } from '../providers/remote-provider.ts';
-import type { UpstreamError, UpstreamErrorClass } from '../providers/upstream-error.ts';
+import type { UpstreamError } from '../providers/upstream-error.ts';
+import type { ChannelStates } from '../store/channel-states.ts';
+import { afterError, afterSuccess, fromRecord, initialHealth, toRecord, type ChannelError, type HealthState } from './channel-health.ts';
+
+export type { ChannelError } from './channel-health.ts';
 
 export type Channel = {
   config: ChannelConfig;
@@ -19,8 +27,6 @@ export type Channel = {
   /** True for a URL on the channel's own origin: the operator trusts it, so it skips the client URL guard. */
   trusts(url: string): boolean;
 };
-
-export type ChannelError = { at: number; errorClass: UpstreamErrorClass; code: string; message: string };
 
 export type ChannelHealth = {
   healthy: boolean;
@@ -50,22 +56,38 @@ export type ChannelRouter = {
   recordError(name: string, error: UpstreamError, now: number): void;
   recordSuccess(name: string, now: number): void;
   health(name: string, now: number): ChannelHealth;
+  /** Reads the shared health of `name` (every channel when absent) into this instance. */
+  reload(name?: string): Promise<void>;
+  /** Resolves when every health change so far is stored. */
+  settled(): Promise<void>;
 };
 
-const RECENT_ERRORS = 20;
-const COOL_DOWN_MS = 30_000;
-const MAX_COOL_DOWN_MS = 10 * 60_000;
+export type SharedHealth = {
+  states: ChannelStates;
+  /** A store failure: the local copy stays in charge until the next reload. */
+  onError: (error: unknown) => void;
+};
 
-type HealthState = { unhealthyUntil: number | null; consecutive: number; lastSuccessAt: number | null; errors: ChannelError[] };
-
-export function createChannelRouter(channels: readonly Channel[], random: () => number = Math.random): ChannelRouter {
+export function createChannelRouter(channels: readonly Channel[], random: () => number = Math.random, shared?: SharedHealth): ChannelRouter {
   const byName = new Map(channels.map((c) => [c.config.name, c]));
-  const states = new Map<string, HealthState>(channels.map((c) => [c.config.name, { unhealthyUntil: null, consecutive: 0, lastSuccessAt: null, errors: [] }]));
+  const states = new Map<string, HealthState>(channels.map((c) => [c.config.name, initialHealth()]));
+  const pending = new Set<Promise<void>>();
   const stateOf = (name: string): HealthState => {
     const s = states.get(name);
     if (!s) throw new Error(`unknown channel ${name}`);
     return s;
   };
+  /** Applies `change` here at once, then to the shared state; the stored result wins. */
+  function apply(name: string, change: (s: HealthState) => HealthState): void {
+    states.set(name, change(stateOf(name)));
+    if (!shared) return;
+    const write = shared.states
+      .change(name, (r) => toRecord(change(fromRecord(r))))
+      .then((stored) => void states.set(name, fromRecord(stored)))
+      .catch(shared.onError)
+      .finally(() => pending.delete(write));
+    pending.add(write);
+  }
   const cooling = (c: Channel, now: number) => {
     const until = stateOf(c.config.name).unhealthyUntil;
     return until !== null && until > now;
@@ -97,19 +119,10 @@ export function createChannelRouter(channels: readonly Channel[], random: () => 
       return { order, coolingDown: able.filter((c) => cooling(c, now)), unsupported };
     },
     recordError(name, error, now) {
-      const s = stateOf(name);
-      s.errors.unshift({ at: now, errorClass: error.errorClass, code: error.code, message: error.message });
-      s.errors.length = Math.min(s.errors.length, RECENT_ERRORS);
-      if (error.errorClass === 'channel') {
-        s.consecutive += 1;
-        s.unhealthyUntil = now + Math.min(MAX_COOL_DOWN_MS, COOL_DOWN_MS * 2 ** (s.consecutive - 1));
-      }
+      apply(name, (s) => afterError(s, error, now));
     },
     recordSuccess(name, now) {
-      const s = stateOf(name);
-      s.consecutive = 0;
-      s.unhealthyUntil = null;
-      s.lastSuccessAt = now;
+      apply(name, (s) => afterSuccess(s, now));
     },
     health(name, now) {
       const s = stateOf(name);
@@ -121,6 +134,19 @@ export function createChannelRouter(channels: readonly Channel[], random: () => 
         lastSuccessAt: s.lastSuccessAt,
         recentErrors: [...s.errors],
       };
+    },
+    async reload(name) {
+      if (!shared) return;
+      const names = name === undefined ? [...byName.keys()] : byName.has(name) ? [name] : [];
+      if (names.length === 0) return;
+      try {
+        for (const [n, r] of await shared.states.load(names)) if (byName.has(n)) states.set(n, fromRecord(r));
+      } catch (e) {
+        shared.onError(e);
+      }
+    },
+    async settled() {
+      while (pending.size > 0) await Promise.all([...pending]);
     },
   };
 }

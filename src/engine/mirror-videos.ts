@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { Task, TaskVideo } from '../domain/task.ts';
 import type { UpstreamVideo } from '../providers/remote-provider.ts';
-import { storeVideos, type StoreVideosDeps, type VideoFile } from './store-videos.ts';
+import { clientSafeMessage, storeVideos, type StoreVideosDeps, type VideoFile } from './store-videos.ts';
 
 /** Downloads `url` to `file`; resolves to the byte count. */
 export type DownloadToFile = (url: string, file: string, signal: AbortSignal) => Promise<number>;
@@ -46,7 +46,7 @@ export async function mirrorVideos(
     return await storeVideos(deps, task, files, { signal, expectedDuration: null });
   } catch (e) {
     if (signal.aborted) throw e;
-    const message = (e as Error).message.replaceAll(workDir, '<work dir>');
+    const message = clientSafeMessage((e as Error).message, workDir);
     // A probe that fails means the upstream's file is broken; anything else is our storage, which
     // may recover (disk space freed, S3 back): retried while the upstream's links live.
     const stage = /^not a video|lasts/.test(message) ? 'check' : 'store';

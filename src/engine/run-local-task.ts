@@ -12,7 +12,7 @@ import type { VideoProbe } from '../media/probe-video.ts';
 import type { LocalProvider, RenderedVideo } from '../providers/provider.ts';
 import type { TaskRepository } from '../store/task-repository.ts';
 import { cancelIfRequested, completeUnlessCanceled } from './finish-task.ts';
-import { storeVideos } from './store-videos.ts';
+import { clientSafeMessage, storeVideos } from './store-videos.ts';
 import type { TaskEvents } from './task-events.ts';
 import { throttleProgress } from './throttle-progress.ts';
 
@@ -68,7 +68,7 @@ export async function runLocalTask(deps: LocalTaskDeps, provider: LocalProvider,
       videos = await storeVideos(deps, task, rendered, { signal, expectedDuration: task.request.duration });
     } catch (e) {
       if (signal.aborted) return;
-      await failTask(deps, attempt, 'storage_failed', `storing the video failed: ${(e as Error).message}`);
+      await failTask(deps, attempt, 'storage_failed', `storing the video failed: ${clientSafeMessage((e as Error).message, workDir)}`);
       return;
     }
     if (signal.aborted) return;

@@ -50,3 +50,12 @@ export async function storeVideos(
   }
   return videos;
 }
+
+/**
+ * An error of storing or checking videos, as a client may read it: the attempt's folder becomes
+ * `<work dir>` and any other quoted absolute path (a disk storage error names the data dir:
+ * "ENOTDIR: not a directory, mkdir '/srv/reelay/media/tasks/…'") becomes `<storage>`.
+ */
+export function clientSafeMessage(message: string, workDir: string): string {
+  return message.replaceAll(workDir, '<work dir>').replace(/'\/[^']*'/g, "'<storage>'");
+}

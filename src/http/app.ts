@@ -26,6 +26,7 @@ import { createDeliveryAdminRoutes } from './routes/delivery-admin-routes.ts';
 import { createUsageAdminRoutes } from './routes/usage-admin-routes.ts';
 import { checkingCallbackUrls } from './callback-url-check.ts';
 import { createHealthRoutes } from './routes/health-routes.ts';
+import { createOpenApiRoutes } from './openapi/openapi-routes.ts';
 import { createKlingRoutes, klingRouteNotFound } from './routes/kling-routes.ts';
 import { createKlingNewRoutes } from './routes/kling-new-routes.ts';
 import { createMediaRoutes } from './routes/media-routes.ts';
@@ -35,6 +36,8 @@ import { createPricingRoutes } from './routes/pricing-routes.ts';
 import { createUnifiedTaskRoutes } from './routes/unified-task-routes.ts';
 import { createSharedTaskRoutes, type SharedTaskRouteDeps } from './routes/shared-task-routes.ts';
 import { createUpstreamCallbackRoutes } from './routes/upstream-callback-routes.ts';
+import { createMetricsRoutes, type MetricsText } from './routes/metrics-routes.ts';
+import { timingRequests, type RequestObserver } from './request-timing.ts';
 import type { RouteDeps } from './route-deps.ts';
 import { reelayError } from './reelay-error.ts';
 
@@ -59,8 +62,15 @@ export type AppDeps = {
   sharedTaskRoutes: SharedTaskRouteDeps;
   /** Webhook deliveries: the outbox, the callback renderer (replays), waking the sender, REELAY_ALLOW_PRIVATE_URLS. */
   webhooks: { deliveries: DeliveryStore; renderCallback: (task: Task) => string | null; notifySender: () => void; allowPrivateUrls: boolean };
+  /** `GET /metrics` and the request timings it reports; absent, neither exists. */
+  metrics?: { observeRequest: RequestObserver; render: () => Promise<MetricsText> };
   log: Logger;
 };
+
+/** A request's path for the log: an upstream callback's token is a credential (it wakes the task), so it is cut. */
+function loggedPath(path: string): string {
+  return path.startsWith(`${UPSTREAM_CALLBACK_PATH}/`) ? path.replace(/\/[^/]*$/, '/[Redacted]') : path;
+}
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -82,11 +92,16 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.set('requestId', requestId);
     const started = performance.now();
     await next();
-    // Never the headers: they carry keys.
-    deps.log.debug({ requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
+    // Never the headers: they carry keys. Nor an upstream callback's token (its last path segment).
+    deps.log.debug({ requestId, method: c.req.method, path: loggedPath(c.req.path), status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
   });
+  if (deps.metrics) {
+    app.use('*', timingRequests(deps.metrics.observeRequest));
+    app.route('/', createMetricsRoutes({ authenticate, render: deps.metrics.render, log: deps.log }));
+  }
 
   app.route('/', createHealthRoutes({ db: deps.db, log: deps.log }));
+  app.route('/', createOpenApiRoutes({ models: deps.models }));
   app.route('/admin', createAdminRoutes({ authenticate, keys: deps.keys, allowPrivateUrls: deps.webhooks.allowPrivateUrls, channels: deps.channels, models: deps.models, log: deps.log }));
   const { deliveries, renderCallback, notifySender } = deps.webhooks;
   app.route('/admin', createDeliveryAdminRoutes({ authenticate, deliveries, tasks: deps.tasks, renderCallback, notifySender, now: Date.now, log: deps.log }));

@@ -63,8 +63,10 @@ function limitTo(bytes: number) {
   };
 }
 
-export function createS3Storage(options: { client: S3Client; bucket: string }): Storage {
+/** `presignClient` signs media links for the address clients use, when that is not `client`'s (an internal endpoint). */
+export function createS3Storage(options: { client: S3Client; bucket: string; presignClient?: S3Client }): Storage {
   const { client, bucket } = options;
+  const presigner = options.presignClient ?? client;
   const checked = (key: string): string => {
     if (!isValidKey(key)) throw new Error(`invalid storage key: ${JSON.stringify(key)}`);
     return key;
@@ -146,7 +148,7 @@ export function createS3Storage(options: { client: S3Client; bucket: string }): 
     presign(key, expiresInSeconds) {
       // SigV4 caps a presigned URL at 7 days; a longer Reelay link gets a fresh one each time it is used.
       const expiresIn = Math.min(MAX_PRESIGN_SECONDS, Math.max(1, Math.floor(expiresInSeconds)));
-      return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: checked(key) }), { expiresIn });
+      return getSignedUrl(presigner, new GetObjectCommand({ Bucket: bucket, Key: checked(key) }), { expiresIn });
     },
   };
 }

@@ -8,8 +8,26 @@ export type RequestPacer = {
   take(signal?: AbortSignal): Promise<void>;
 };
 
+/** The spacing between two sends at `requestsPerSecond`. */
+export const gapMsOf = (requestsPerSecond: number): number => 1000 / requestsPerSecond;
+
+function waitFor(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    function onAbort() {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Pacing within this process. */
 export function createRequestPacer(requestsPerSecond: number, now: () => number = Date.now): RequestPacer {
-  const gapMs = 1000 / requestsPerSecond;
+  const gapMs = gapMsOf(requestsPerSecond);
   let nextSlot = 0;
   return {
     async take(signal) {
@@ -17,19 +35,29 @@ export function createRequestPacer(requestsPerSecond: number, now: () => number 
       const t = now();
       const slot = Math.max(t, nextSlot);
       nextSlot = slot + gapMs;
-      const wait = slot - t;
-      if (wait <= 0) return;
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        }, wait);
-        function onAbort() {
-          clearTimeout(timer);
-          reject(signal?.reason);
-        }
-        signal?.addEventListener('abort', onAbort, { once: true });
-      });
+      // No await when the slot is free now: callers keep the order they asked in.
+      if (slot > t) await waitFor(slot - t, signal);
+    },
+  };
+}
+
+/**
+ * Pacing shared by every instance: `book` reserves the next slot in the shared store and says how
+ * long to wait for it. When the store cannot answer, `fallback` paces this process alone (the
+ * channel may then see up to one rate per instance, briefly) rather than failing the call.
+ */
+export function createSharedRequestPacer(book: () => Promise<number>, fallback: RequestPacer, onError: (e: unknown) => void): RequestPacer {
+  return {
+    async take(signal) {
+      signal?.throwIfAborted();
+      let wait: number;
+      try {
+        wait = await book();
+      } catch (e) {
+        onError(e);
+        return fallback.take(signal);
+      }
+      if (wait > 0) await waitFor(wait, signal);
     },
   };
 }

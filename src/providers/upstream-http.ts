@@ -5,15 +5,27 @@
  * is the operator's, so these calls do not pass the client URL guard.
  */
 import { Agent, request, type Dispatcher } from 'undici';
-import { createRequestPacer } from './request-pacer.ts';
+import { createRequestPacer, type RequestPacer } from './request-pacer.ts';
 import { UpstreamError } from './upstream-error.ts';
 
 export type UpstreamHttpOptions = {
   timeoutMs: number;
   requestsPerSecond: number;
+  /** Paces the calls instead of an in-process pacer at `requestsPerSecond` (e.g. one shared by every instance). */
+  pacer?: RequestPacer;
   /** Largest response body read, in bytes (JSON answers are small; this guards against a broken upstream). */
   maxBodyBytes?: number;
+  /** Told of every call that was sent (after pacing): how it ended and how long it took (metrics). */
+  observe?: (call: UpstreamCall) => void;
 };
+
+/**
+ * How one call ended, at the transport level: `ok` is any 2xx (an upstream may still answer an
+ * error code inside it); another status by its class; `unreachable` when no connection was made;
+ * `aborted` when the caller gave up (shutdown, lost lease), not the upstream.
+ */
+export type UpstreamCallOutcome = 'ok' | '1xx' | '3xx' | '4xx' | '5xx' | 'timeout' | 'unreachable' | 'network' | 'too_large' | 'aborted';
+export type UpstreamCall = { outcome: UpstreamCallOutcome; seconds: number };
 
 export type UpstreamRequest = {
   headers?: Record<string, string>;
@@ -39,8 +51,16 @@ const DEFAULT_MAX_BODY = 4 * 1024 * 1024;
 /** Errors raised before a connection exists: the request cannot have reached the upstream. */
 const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
+/** A 2xx is `ok`; other statuses by their class (an upstream answering 600+ counts as 5xx). */
+function statusOutcome(status: number): UpstreamCallOutcome {
+  if (status >= 200 && status < 300) return 'ok';
+  if (status < 200) return '1xx';
+  if (status < 400) return '3xx';
+  return status < 500 ? '4xx' : '5xx';
+}
+
 export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
-  const pacer = createRequestPacer(options.requestsPerSecond);
+  const pacer = options.pacer ?? createRequestPacer(options.requestsPerSecond);
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const agent = new Agent({ connectTimeout: options.timeoutMs, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, keepAliveTimeout: 30_000 });
 
@@ -69,6 +89,14 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
         payload = JSON.stringify(init.json);
         headers['content-type'] = 'application/json';
       }
+      const started = performance.now();
+      const observed = (outcome: UpstreamCallOutcome) => {
+        try {
+          options.observe?.({ outcome, seconds: (performance.now() - started) / 1000 });
+        } catch {
+          // Counting a call must never turn its answer into a failure.
+        }
+      };
       try {
         const response = await request(url, { dispatcher: agent, method, headers, signal, ...(payload !== undefined ? { body: payload } : {}) });
         const text = await readBody(response.body);
@@ -78,17 +106,29 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
         } catch {
           json = undefined;
         }
+        observed(statusOutcome(response.statusCode));
         return { status: response.statusCode, headers: response.headers, json, text };
       } catch (e) {
-        if (init.signal?.aborted) throw init.signal.reason ?? e;
-        if (e instanceof UpstreamError) throw e;
+        if (init.signal?.aborted) {
+          observed('aborted');
+          throw init.signal.reason ?? e;
+        }
+        if (e instanceof UpstreamError) {
+          observed('too_large');
+          throw e;
+        }
         const code = typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : '';
         const why = e instanceof Error ? e.message : String(e);
         // No connection was made, so nothing was sent: the channel is unreachable, not "maybe accepted".
-        if (NOT_CONNECTED.has(code)) throw new UpstreamError('channel', code, `cannot reach the upstream: ${why}`, { cause: e });
+        if (NOT_CONNECTED.has(code)) {
+          observed('unreachable');
+          throw new UpstreamError('channel', code, `cannot reach the upstream: ${why}`, { cause: e });
+        }
         if (deadline.aborted || code.includes('TIMEOUT')) {
+          observed('timeout');
           throw new UpstreamError('ambiguous', 'timeout', `no answer from the upstream within ${options.timeoutMs / 1000} s`, { cause: e });
         }
+        observed('network');
         throw new UpstreamError('ambiguous', code || 'network', `the upstream connection failed: ${why}`, { cause: e });
       }
     },

@@ -36,8 +36,36 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
   // The CLI may write (keys) while the server runs; wait for the lock instead of failing.
   file.pragma('busy_timeout = 5000');
   file.pragma('foreign_keys = ON');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
   return { kysely, kind: 'sqlite', close: () => kysely.destroy() };
+}
+
+/** Distinct statements kept compiled; Kysely's queries have a few hundred shapes, `in (…)` lists a few more. */
+const STATEMENT_CACHE = 1000;
+
+/**
+ * Kysely asks better-sqlite3 to compile every query afresh, and compiling costs more than running
+ * a lookup by key (profiled: the largest single cost of a status read). Statements are reused by
+ * their SQL text instead; SQLite recompiles one by itself if the schema changed under it. Safe
+ * because better-sqlite3 runs a statement to completion synchronously before the next one starts
+ * (Kysely's stream() would hold one open across awaits: nothing in Reelay streams).
+ */
+function withStatementCache(file: SqliteDatabase.Database): { close(): void; prepare(sql: string): SqliteDatabase.Statement } {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => file.close(),
+    prepare(sql) {
+      let statement = cache.get(sql);
+      if (statement) return statement;
+      statement = file.prepare(sql);
+      cache.set(sql, statement);
+      if (cache.size > STATEMENT_CACHE) {
+        const oldest = cache.keys().next().value;
+        if (oldest !== undefined) cache.delete(oldest);
+      }
+      return statement;
+    },
+  };
 }
 
 function openPostgres(url: string, options: OpenDatabaseOptions): Db {

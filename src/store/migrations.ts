@@ -170,11 +170,28 @@ const billing: Migration = {
   },
 };
 
+/** Channel health and request pacing shared by every instance (issue 7). */
+const channelState: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('channel_state')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('fingerprint', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('next_request_at', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('unhealthy_until', 'bigint')
+      .addColumn('consecutive_failures', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('last_success_at', 'bigint')
+      .addColumn('recent_errors', 'text', (c) => c.notNull().defaultTo('[]'))
+      .execute();
+  },
+};
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-upstreams': upstreams,
   '0003-notifications': notifications,
   '0004-billing': billing,
+  '0005-channel-state': channelState,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -21,8 +21,10 @@ export type ReelayEvent =
   | { t: 'task'; id: string }
   /** A task's status or progress changed: its event streams re-read it, workers look for work. */
   | { t: 'status'; id: string }
-  /** A new delivery: senders look for work. */
-  | { t: 'delivery' };
+  /** A new delivery, or one due again: senders look for work. */
+  | { t: 'delivery' }
+  /** A channel's health changed: routers re-read it. */
+  | { t: 'channel'; name: string };
 
 /** Receives each event, or `null` after a reconnect: anything may have changed, look at everything. */
 export type ReelayEventListener = (event: ReelayEvent | null) => void;
@@ -172,8 +174,9 @@ function parseEvent(payload: string | undefined): ReelayEvent | null {
     return null;
   }
   if (typeof v !== 'object' || v === null) return null;
-  const { t, id } = v as { t?: unknown; id?: unknown };
+  const { t, id, name } = v as { t?: unknown; id?: unknown; name?: unknown };
   if (t === 'delivery') return { t };
+  if (t === 'channel' && typeof name === 'string' && name.length > 0) return { t, name };
   if ((t === 'task' || t === 'status') && typeof id === 'string' && id.length > 0) return { t, id };
   return null;
 }

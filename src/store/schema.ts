@@ -132,10 +132,25 @@ export type LedgerTable = {
   created_at: number;
 };
 
+/** Per upstream channel, shared by every instance (store/channel-states.ts). */
+export type ChannelStateTable = {
+  name: string;
+  /** A hash of the channel's address and credentials: a change resets its cool-down. */
+  fingerprint: string;
+  /** The next free send slot (ms epoch; on PostgreSQL by the database's clock). */
+  next_request_at: number;
+  unhealthy_until: number | null;
+  consecutive_failures: number;
+  last_success_at: number | null;
+  /** JSON: the recent errors, newest first. */
+  recent_errors: string;
+};
+
 export type Database = {
   tasks: TasksTable;
   api_keys: ApiKeysTable;
   idempotency_keys: IdempotencyKeysTable;
   deliveries: DeliveriesTable;
   ledger: LedgerTable;
+  channel_state: ChannelStateTable;
 };

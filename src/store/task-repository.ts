@@ -9,6 +9,7 @@ import type { VideoRequest } from '../domain/video-request.ts';
 import type { DatabaseKind } from './database.ts';
 import { recordIdempotencyKey, type IdempotencyClaim } from './idempotency-keys.ts';
 import type { Database, TasksTable } from './schema.ts';
+import { createGroupCommit } from './group-commit.ts';
 import type { TaskOutbox } from './task-outbox.ts';
 import { rowToTask } from './task-rows.ts';
 import { leasedTransition, terminalFields } from './task-transition.ts';
@@ -49,6 +50,8 @@ export type TaskPool = 'local' | 'remote' | 'any';
 /** `outbox` queues the client's delivery with each status change (absent: none are queued). */
 export function createTaskRepository(db: Kysely<Database>, kind: DatabaseKind, outbox?: TaskOutbox) {
   const byId = (id: string) => db.selectFrom('tasks').selectAll().where('id', '=', id);
+  // Creates that arrive together share a transaction and its fsync (SQLite; see group-commit.ts).
+  const createInGroup = createGroupCommit(db, kind);
 
   return {
     /**
@@ -60,8 +63,7 @@ export function createTaskRepository(db: Kysely<Database>, kind: DatabaseKind, o
      */
     async insert(t: NewTask, idempotency?: IdempotencyClaim, admit?: Admit): Promise<Task> {
       try {
-        if (!idempotency && !admit) return await insertTaskRow(db, t);
-        return await db.transaction().execute(async (trx) => {
+        return await createInGroup(async (trx) => {
           if (idempotency) await recordIdempotencyKey(trx, { keyId: t.keyId, taskId: t.id, now: t.now }, idempotency);
           if (admit) await admit(trx);
           return insertTaskRow(trx, t);

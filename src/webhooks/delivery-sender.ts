@@ -41,6 +41,21 @@ export const DELIVERY_SENDER_DEFAULTS: DeliverySenderOptions = { concurrency: 64
 /** Refusals that no retry can change: the URL itself is not allowed. */
 const FINAL_REFUSALS: ReadonlySet<UrlGuardRefusal> = new Set(['invalid_url', 'scheme', 'private_address']);
 
+/**
+ * Why an attempt failed, for counting: the receiver's status class (`http_4xx`, ...), the URL
+ * guard's refusal (`timeout`, `network`, `private_address`, ...), `no_key` (the task's key is
+ * gone), `secret_unreadable`, or `error` for anything else.
+ */
+export type DeliveryFailureReason = `http_${number}xx` | UrlGuardRefusal | 'no_key' | 'secret_unreadable' | 'error';
+
+/** Told of every outcome this sender records (metrics); neither is called for an attempt cut short by a stop. */
+export type DeliveryObserver = {
+  /** Sent: seconds from the delivery being queued (its row's creation) to the receiver's 2xx. */
+  delivered(lagSeconds: number): void;
+  /** An attempt failed; `final` when no retry follows (the delivery is given up). */
+  failed(reason: DeliveryFailureReason, final: boolean): void;
+};
+
 export type DeliverySenderDeps = {
   deliveries: DeliveryStore;
   /** The `whsec_` secret of a key (made on first use for older keys); null when the key does not exist. */
@@ -50,6 +65,7 @@ export type DeliverySenderDeps = {
   wakeup: { notify(): void; wait(ms: number): Promise<void> };
   log: Logger;
   now: () => number;
+  observe?: DeliveryObserver;
 };
 
 export type DeliverySender = {
@@ -60,7 +76,9 @@ export type DeliverySender = {
   stop(): Promise<void>;
 };
 
-type Outcome = { delivered: true; httpStatus: number } | { delivered: false; httpStatus: number | null; error: string; final: boolean };
+type Outcome =
+  | { delivered: true; httpStatus: number }
+  | { delivered: false; httpStatus: number | null; error: string; reason: DeliveryFailureReason; final: boolean };
 
 export function createDeliverySender(deps: DeliverySenderDeps, options: DeliverySenderOptions = DELIVERY_SENDER_DEFAULTS): DeliverySender {
   const senderId = randomBytes(4).toString('hex');
@@ -114,7 +132,7 @@ export function createDeliverySender(deps: DeliverySenderDeps, options: Delivery
 
   function begin(row: DeliveryRow, token: string): void {
     const done: Promise<void> = attempt(row, token, shutdown.signal)
-      .catch((e: unknown) => deps.log.error({ err: e, deliveryId: row.id }, 'delivery attempt crashed; the lease will expire'))
+      .catch((e: unknown) => deps.log.error({ err: e, deliveryId: row.id, taskId: row.task_id }, 'delivery attempt crashed; the lease will expire'))
       .finally(() => {
         running.delete(done);
         notify();
@@ -130,13 +148,14 @@ export function createDeliverySender(deps: DeliverySenderDeps, options: Delivery
       return;
     }
     if (outcome.delivered) {
-      await deps.deliveries.delivered(row.id, token, outcome.httpStatus, now);
+      // Counted only when recorded: an attempt whose lease was lost (a replay) is not this sender's to count.
+      if (await deps.deliveries.delivered(row.id, token, outcome.httpStatus, now)) observe(() => deps.observe?.delivered(Math.max(0, now - row.created_at) / 1000));
       return;
     }
     const delay = outcome.final ? undefined : options.retryDelaysMs[row.attempts - 1];
     const retryAt = delay === undefined ? null : now + delay;
-    await deps.deliveries.attemptFailed(row.id, token, { httpStatus: outcome.httpStatus, error: outcome.error, retryAt }, now);
-    deps.log.info({ deliveryId: row.id, attempt: row.attempts, status: outcome.httpStatus, retryAt, error: outcome.error }, 'delivery attempt failed');
+    if (await deps.deliveries.attemptFailed(row.id, token, { httpStatus: outcome.httpStatus, error: outcome.error, retryAt }, now)) observe(() => deps.observe?.failed(outcome.reason, retryAt === null));
+    deps.log.info({ deliveryId: row.id, taskId: row.task_id, attempt: row.attempts, status: outcome.httpStatus, retryAt, error: outcome.error }, 'delivery attempt failed');
   }
 
   async function send(row: DeliveryRow, signal: AbortSignal): Promise<Outcome> {
@@ -145,9 +164,9 @@ export function createDeliverySender(deps: DeliverySenderDeps, options: Delivery
       secret = await deps.secretFor(row.key_id);
     } catch (e) {
       // A database hiccup, or a secret sealed under another REELAY_SECRET: retried like a failure.
-      return { delivered: false, httpStatus: null, error: `the webhook secret of key ${row.key_id} could not be read: ${errorText(e)}`, final: false };
+      return { delivered: false, httpStatus: null, error: `the webhook secret of key ${row.key_id} could not be read: ${errorText(e)}`, reason: 'secret_unreadable', final: false };
     }
-    if (secret === null) return { delivered: false, httpStatus: null, error: `the task's API key ${row.key_id} does not exist: nothing to sign with`, final: true };
+    if (secret === null) return { delivered: false, httpStatus: null, error: `the task's API key ${row.key_id} does not exist: nothing to sign with`, reason: 'no_key', final: true };
     // Standard Webhooks signs `${id}.${timestamp}.${body}`, the timestamp in whole seconds: one clock read for both.
     const sentAt = new Date(deps.now());
     const headers = {
@@ -160,10 +179,17 @@ export function createDeliverySender(deps: DeliverySenderDeps, options: Delivery
     try {
       const response = await deps.guard.request(row.url, { method: 'POST', headers, body: row.body, signal });
       if (response.status >= 200 && response.status < 300) return { delivered: true, httpStatus: response.status };
-      return { delivered: false, httpStatus: response.status, error: `the receiver answered HTTP ${response.status}`, final: false };
+      const reason: DeliveryFailureReason = `http_${Math.min(5, Math.max(1, Math.floor(response.status / 100)))}xx`;
+      return { delivered: false, httpStatus: response.status, error: `the receiver answered HTTP ${response.status}`, reason, final: false };
     } catch (e) {
       const refusal = findUrlGuardError(e);
-      return { delivered: false, httpStatus: null, error: refusal ? refusal.message : errorText(e), final: refusal !== null && FINAL_REFUSALS.has(refusal.refusal) };
+      return {
+        delivered: false,
+        httpStatus: null,
+        error: refusal ? refusal.message : errorText(e),
+        reason: refusal ? refusal.refusal : 'error',
+        final: refusal !== null && FINAL_REFUSALS.has(refusal.refusal),
+      };
     }
   }
 
@@ -179,6 +205,15 @@ export function createDeliverySender(deps: DeliverySenderDeps, options: Delivery
       await Promise.allSettled(running);
     },
   };
+}
+
+/** Counting an outcome must never fail the delivery's bookkeeping. */
+function observe(count: () => void): void {
+  try {
+    count();
+  } catch {
+    // A broken observer loses a sample, nothing more.
+  }
 }
 
 function errorText(e: unknown): string {

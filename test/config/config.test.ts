@@ -15,7 +15,7 @@ describe('configuration', () => {
     expect(c.dataDir).toBe(path.resolve('./data'));
     expect(c.file).toEqual({
       models: ['kling-v3', 'kling-v3-turbo'],
-      worker: { concurrency: 2, remoteConcurrency: 32, leaseSeconds: 30, pollMilliseconds: 1000, maxAttempts: 5 },
+      worker: { concurrency: 2, remoteConcurrency: 32, leaseSeconds: 30, pollMilliseconds: 1000, maxAttempts: 5, enabled: true },
       media: { linkTtlSeconds: 86400 },
       events: { keepAliveMilliseconds: 15_000, pollMilliseconds: 2000 },
       sqlite: { synchronous: 'FULL' },

@@ -1,24 +1,12 @@
-import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeVideo } from '../../src/media/probe-video.ts';
-import { baseEnv, cliArgs, repoRoot } from '../support/child-server.ts';
+import { runCli } from '../support/child-server.ts';
 import { startTestServer, waitForKlingTask, type TestServer } from '../support/server.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
-const run = promisify(execFile);
-
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, cliArgs(...args), { cwd: repoRoot, env: { ...baseEnv(), ...env }, timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : 1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
+const cli = runCli;
 
 describe('reelay CLI', () => {
   let server: TestServer;

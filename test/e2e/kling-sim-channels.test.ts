@@ -72,10 +72,12 @@ describe('a task first checked after its timeout', () => {
   let sim: KlingSim;
   let reelay: TestServer;
   let key: string;
-  // The first check comes 2.5 s after the submit, past the 1 s task timeout, with no callback:
+  // The first check comes 6 s after the submit, past the 1 s task timeout, with no callback:
   // the upstream has finished (and charged) by then, so Reelay must collect it, not time it out.
+  // (The simulator renders its MP4 before it reports succeed: on a loaded machine that took over
+  // 2 s, so a first check sooner than this could find the task still processing.)
   simTestSuite(
-    { sim: { schedule: { submittedMs: 100, processingMs: 200 } }, channels: (s) => [simChannel(s, { callbacks: false, expected_render_seconds: 2.5, task_timeout_seconds: 1 })] },
+    { sim: { schedule: { submittedMs: 100, processingMs: 200 } }, channels: (s) => [simChannel(s, { callbacks: false, expected_render_seconds: 6, task_timeout_seconds: 1 })] },
     (s) => ({ sim, reelay, key } = s),
   );
 

@@ -44,6 +44,7 @@ describe('server-sent events of a task that renders', () => {
     const res = await events(id);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(res.headers.get('x-accel-buffering')).toBe('no');
     const items = eventsOf(await readToEnd(res));
     expect(['queued', 'running']).toContain(items[0]?.event);
     expectOneWayToCompleted(items, (d) => (d.data as { reelay: { progress: number } }).reelay.progress);

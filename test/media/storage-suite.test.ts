@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDiskStorage } from '../../src/media/disk-storage.ts';
-import { createS3Storage } from '../../src/media/s3-storage.ts';
+import { createS3Client, createS3Storage } from '../../src/media/s3-storage.ts';
 import type { Storage } from '../../src/media/storage.ts';
 import { startS3Server } from '../support/s3-server.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -109,5 +109,31 @@ describe.each(backends)('$name storage', ({ start }) => {
 
   it('refuses an invalid key', async () => {
     await expect(storage.putFile('../escape', smallFile)).rejects.toThrow(/invalid storage key/);
+  });
+});
+
+describe('S3 presigned links for a public endpoint (REELAY_S3_PUBLIC_ENDPOINT)', () => {
+  it('signs links for the address clients use, which then serve the object', async () => {
+    const s3 = await startS3Server();
+    const files = tempDir('reelay-presign-');
+    try {
+      // The same server under another name, as a public hostname in front of an internal one.
+      const publicEndpoint = s3.endpoint.replace('127.0.0.1', 'localhost');
+      const presignClient = createS3Client({ endpoint: publicEndpoint, bucket: s3.bucket, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+      const storage = createS3Storage({ client: s3.client(), bucket: s3.bucket, presignClient });
+      const body = randomBytes(1000);
+      writeFileSync(path.join(files.dir, 'v.mp4'), body);
+      await storage.putFile('tasks/p/video.mp4', path.join(files.dir, 'v.mp4'));
+      const link = new URL(await (storage.presign as NonNullable<Storage['presign']>)('tasks/p/video.mp4', 60));
+      expect(link.origin).toBe(publicEndpoint);
+      expect(link.pathname).toBe(`/${s3.bucket}/tasks/p/video.mp4`);
+      const res = await fetch(link);
+      expect(res.status).toBe(200);
+      expect(Buffer.from(await res.arrayBuffer()).equals(body)).toBe(true);
+      presignClient.destroy();
+    } finally {
+      files.remove();
+      await s3.stop();
+    }
   });
 });

@@ -39,8 +39,8 @@ describe('createRequestPacer in real time', () => {
     expect(order).toEqual(Array.from({ length: 20 }, (_, i) => i));
     // Slots are absolute: first call + i × gap.
     for (let i = 0; i < 20; i++) expect(at[i]).toBeGreaterThanOrEqual(i * gap - SLACK);
-    // The whole batch cannot finish sooner than 19 gaps after the first call.
-    expect((at[19] ?? 0) - (at[0] ?? 0)).toBeGreaterThanOrEqual(19 * gap - SLACK);
+    // (Not measured from at[0]: a busy event loop may run the first call's callback late, while
+    // the later slots, absolute, stay on time.)
     // The pacer does not hold calls much longer than needed (generous: a loaded CI box).
     expect(at[19]).toBeLessThan(19 * gap + 1000);
   });

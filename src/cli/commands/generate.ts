@@ -1,22 +1,11 @@
 /** `reelay generate`: create a text2video task, wait with progress, download the MP4. */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { Option, type Command } from '@commander-js/extra-typings';
 import ora from 'ora';
-import { MASTER_KEY_FILE } from '../../secrets.ts';
 import { ApiError, createApiClient, type KlingTaskView } from '../api-client.ts';
 import { downloadTo } from '../download.ts';
-import { loadConfigOrExit } from '../load-config-or-exit.ts';
+import { keyOption, resolveConnection, urlOption } from '../server-connection.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function defaultKey(dataDir: string): string | undefined {
-  try {
-    return readFileSync(path.join(dataDir, MASTER_KEY_FILE), 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-}
 
 export function registerGenerate(program: Command): void {
   program
@@ -30,17 +19,12 @@ export function registerGenerate(program: Command): void {
     .option('--negative <text>', 'what the video must not show')
     .option('--model <name>', 'model name', 'kling-v3')
     .option('--out <file>', 'where to save the MP4 (default: <task id>.mp4)')
-    .addOption(new Option('--url <url>', 'Reelay base URL (default: from HOST/PORT/REELAY_PUBLIC_URL)').env('REELAY_URL'))
-    .addOption(new Option('--key <key>', 'API key (default: the master key in the data dir)').env('REELAY_KEY'))
+    .addOption(urlOption())
+    .addOption(keyOption())
     .addHelpText('after', '\nExample:\n  reelay generate "a golden retriever running on a beach" --duration 5 --mode std --aspect 16:9 --sound --out clip.mp4')
     .action(async (prompt, opts) => {
-      const config = loadConfigOrExit();
-      const key = opts.key ?? defaultKey(config.dataDir);
-      if (!key) {
-        console.error('no API key: pass --key, set REELAY_KEY, or start the server once to create the master key');
-        process.exit(2);
-      }
-      const client = createApiClient((opts.url ?? config.publicUrl).replace(/\/+$/, ''), key);
+      const { baseUrl, key } = resolveConnection(opts);
+      const client = createApiClient(baseUrl, key);
       const spinner = ora({ stream: process.stderr, text: 'submitting' });
       const plain = !process.stderr.isTTY;
       const say = (text: string) => (plain ? console.error(text) : (spinner.text = text));

@@ -29,7 +29,18 @@ Limits are optional; "unlimited" clears one ("all" for --models, "never" for --e
 "none" for --webhook-url). --models takes only models this server serves.`;
 
 export function registerKeys(program: Command): void {
-  const keys = program.command('keys').description('manage API keys (prints JSON)');
+  const keys = program
+    .command('keys')
+    .description('manage API keys (prints JSON)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  reelay keys create --name my-app --budget 100 --rpm 60
+  reelay keys update key_abc --budget 250 --rpm unlimited
+  reelay keys list
+  reelay keys revoke key_abc`,
+    );
   addLimitOptions(
     keys
       .command('create')

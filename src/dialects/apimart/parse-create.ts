@@ -18,16 +18,14 @@ const MAX_IMAGES = 2;
 
 // shot_type and multi_prompt stay `unknown` here: as at Kling, they are read only when
 // multi_shot asks for them.
-const bodySchema = z.object({
+export const bodySchema = z.object({
   model: str(),
   prompt: str().nullish(),
   mode: z.enum(TIERS, oneOf(TIERS)).nullish(),
   duration: z.unknown().optional(),
   aspect_ratio: z.enum(ASPECT_RATIOS, oneOf(ASPECT_RATIOS)).nullish(),
   negative_prompt: str().nullish(),
-  image_urls: list(httpUrl())
-    .max(MAX_IMAGES, { error: `must hold at most ${MAX_IMAGES} images: 1 = first frame, 2 = first + last frame` })
-    .nullish(),
+  image_urls: list(httpUrl(), { items: MAX_IMAGES, error: `must hold at most ${MAX_IMAGES} images: 1 = first frame, 2 = first + last frame` }).nullish(),
   watermark: bool(TRUE_OR_FALSE).nullish(),
   audio: bool(TRUE_OR_FALSE).nullish(),
   multi_shot: bool(TRUE_OR_FALSE).nullish(),

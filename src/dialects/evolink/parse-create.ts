@@ -35,7 +35,7 @@ const shotItem = obj({ index: int().nullish(), prompt: str(), duration: z.unknow
 
 // [I] `model_params` is documented as "multi-shot control and watermark"; its inner keys are
 // taken from the Kling body EvoLink forwards to: multi_shot, shot_type, multi_prompt, watermark.
-const bodySchema = z.object({
+export const bodySchema = z.object({
   model: str(),
   prompt: str().nullish(),
   negative_prompt: str().nullish(),

@@ -18,7 +18,7 @@ const ELEMENT_ID = { error: 'must be a numeric element id' };
 // The item is named `url`, so a URL it must be [I]: raw base64 goes to the legacy `image` field.
 const ABSOLUTE_URL = 'must be an absolute http(s) URL';
 
-const itemSchema = z.discriminatedUnion(
+export const itemSchema = z.discriminatedUnion(
   'type',
   [
     z.object({ type: z.literal('prompt'), text: str() }),
@@ -32,7 +32,7 @@ const itemSchema = z.discriminatedUnion(
   TYPE,
 );
 
-const contentsSchema = z.object({ contents: z.array(z.unknown(), { error: 'must be an array' }).nullish() });
+export const contentsSchema = z.object({ contents: z.array(z.unknown(), { error: 'must be an array' }).nullish() });
 
 export type ParsedContents = {
   prompt: string | null;

@@ -19,7 +19,7 @@ export const AUDIO_MODES = ['native', 'off'] as const;
 
 const TIER_OF: Record<(typeof RESOLUTIONS)[number], Tier> = { '720p': 'std', '1080p': 'pro', '4k': '4k' };
 
-const bodySchema = z.object({
+export const bodySchema = z.object({
   prompt: str().nullish(),
   settings: obj({
     multi_shot: bool().nullish(),

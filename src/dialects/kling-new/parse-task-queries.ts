@@ -58,7 +58,7 @@ const millis = () => z.union([z.string().regex(/^\d{1,15}$/, { error: MS }), z.n
 const LIMIT = `must be an integer between 1 and ${LIST_LIMITS.maxLimit}`;
 const limit = () => z.union([z.string().regex(/^\d{1,4}$/, { error: LIMIT }), z.number({ error: LIMIT }).int({ error: LIMIT })], { error: LIMIT });
 
-const listSchema = z.object({
+export const listSchema = z.object({
   start_time: millis().nullish(),
   end_time: millis().nullish(),
   cursor: str().nullish(),

@@ -33,7 +33,7 @@ const NESTED_NAMES = { elementId: 'element_id' } as const;
 
 // shot_type, multi_prompt and duration stay `unknown` here: the first two are read only when
 // multi_shot asks for them (Kling ignores them otherwise), duration goes through digitInteger.
-const bodySchema = z.object({
+export const bodySchema = z.object({
   model_name: str().nullish(),
   model: str().nullish(),
   multi_shot: bool().nullish(),
@@ -60,7 +60,7 @@ const bodySchema = z.object({
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const isUrlOrBase64 = (v: string) => v === '' || (/^https?:\/\//i.test(v) ? URL.canParse(v) : BASE64.test(v));
 const frame = () => str().refine(isUrlOrBase64, { error: 'must be an http(s) URL or raw base64 without a data: prefix' }).nullish();
-const framesSchema = z.object({ image: frame(), image_tail: frame() });
+export const framesSchema = z.object({ image: frame(), image_tail: frame() });
 
 /** Parses a Kling legacy create body; throws AppError (and nothing else) on any bad input. */
 export function parseKlingCreate(

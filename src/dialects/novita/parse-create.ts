@@ -18,7 +18,7 @@ const DEFAULT_DURATION = 5;
 
 // Novita's schema is typed: `sound` is a JSON boolean and `duration` a JSON integer. A quoted
 // "5" is not taken, so a client tested against Reelay also works against Novita itself.
-const bodySchema = z.object({
+export const bodySchema = z.object({
   prompt: str().nullish(),
   negative_prompt: str().nullish(),
   sound: bool().nullish(),

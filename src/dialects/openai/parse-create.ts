@@ -33,7 +33,7 @@ const DEFAULT_SECONDS = 4;
 const DEFAULT_SOUND = true;
 const SOUND_WORDS = ['true', 'false', 'on', 'off'] as const;
 
-const bodySchema = z.object({
+export const bodySchema = z.object({
   model: str().nullish(),
   prompt: z.string({ error: 'is required and must be a string' }),
   seconds: z.union([z.string(), z.number()], { error: 'must be a string of whole seconds such as "5"' }).nullish(),

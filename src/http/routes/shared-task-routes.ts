@@ -51,6 +51,8 @@ export function createSharedTaskRoutes(deps: RouteDeps, shared: SharedTaskRouteD
     const view = views.viewOf(task);
     const requestId = c.get('requestId');
     const streamDeps = { tasks: deps.tasks, events: shared.events, timing: shared.timing, render: (t: Task) => view.render(t, requestId) };
+    // Tells nginx (and proxies that follow its convention) not to buffer the stream, whatever its config.
+    c.header('x-accel-buffering', 'no');
     return streamSSE(c, async (stream) => {
       // Caught here: hono would send the error's message to the client as an `error` event.
       await streamTaskEvents(stream, task, streamDeps).catch((e: unknown) => deps.log.error({ err: e, taskId: task.id, requestId }, 'task event stream failed'));
