@@ -68,6 +68,18 @@ const fileSchema = z
       })
       .strict()
       .default({ keepAliveMilliseconds: 15_000, pollMilliseconds: 2000 }),
+    /** Webhook deliveries to clients. */
+    webhooks: z
+      .object({
+        /**
+         * How long an instance holds a delivery it is sending. One left by a crashed instance is
+         * sent again after this; it must outlive the 10 s attempt deadline, or a slow receiver
+         * could be sent the same event twice.
+         */
+        leaseSeconds: z.number().int().min(11).max(3600).default(30),
+      })
+      .strict()
+      .default({ leaseSeconds: 30 }),
     sqlite: z
       .object({
         /**

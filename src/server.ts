@@ -79,7 +79,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   // Every status change queues the client's delivery in its own transaction (the outbox).
   // PostgreSQL: what one instance changes wakes the others (LISTEN/NOTIFY); SQLite: nothing.
   const instances = createInstanceWakeups(db, config.databaseUrl, log);
-  const webhooks = createWebhookDeliveries({ db, keys, links, allowPrivateUrls: config.allowPrivateUrls, log, now, queued: instances.deliveryQueued, observe: metrics.deliveries });
+  const webhooks = createWebhookDeliveries({ db, keys, links, allowPrivateUrls: config.allowPrivateUrls, log, now, queued: instances.deliveryQueued, observe: metrics.deliveries, leaseMs: config.file.webhooks.leaseSeconds * 1000 });
   // ...and a status change that ends a task settles its hold in that same transaction, first.
   const statusChanges = instances.outbox(settlingOutbox(webhooks.outbox));
   const tasks = instances.tasks(createTaskRepository(db.kysely, db.kind, statusChanges));

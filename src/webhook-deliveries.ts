@@ -15,7 +15,7 @@ import type { Db } from './store/database.ts';
 import { createDeliveryStore, type DeliveryStore } from './store/deliveries.ts';
 import type { Database } from './store/schema.ts';
 import { createTaskOutbox, type TaskOutbox } from './store/task-outbox.ts';
-import { createDeliverySender, type DeliveryObserver } from './webhooks/delivery-sender.ts';
+import { createDeliverySender, DELIVERY_SENDER_DEFAULTS, type DeliveryObserver } from './webhooks/delivery-sender.ts';
 import { createUrlGuard } from './webhooks/url-guard.ts';
 
 /** A receiver's reply is read only to be discarded; 64 KiB bounds what one may make us hold. */
@@ -45,6 +45,8 @@ export function createWebhookDeliveries(deps: {
   queued?: ((trx: Kysely<Database>) => Promise<void>) | undefined;
   /** Told of each delivery sent and each failed attempt (metrics). */
   observe?: DeliveryObserver | undefined;
+  /** How long a claimed delivery stays leased (config `webhooks.leaseSeconds`); default 30 s. */
+  leaseMs?: number | undefined;
 }): WebhookDeliveries {
   const renderCallback = (task: Task) => renderCallbackBody(task, { url: (key) => deps.links.url(key), ttlSeconds: deps.links.ttlSeconds });
   const deliveries = createDeliveryStore(deps.db.kysely, deps.db.kind);
@@ -57,7 +59,7 @@ export function createWebhookDeliveries(deps: {
     log: deps.log,
     now: deps.now,
     ...(deps.observe ? { observe: deps.observe } : {}),
-  });
+  }, { ...DELIVERY_SENDER_DEFAULTS, leaseMs: deps.leaseMs ?? DELIVERY_SENDER_DEFAULTS.leaseMs });
   return {
     outbox: createTaskOutbox({ render: renderCallback, notify: () => sender.notify(), queued: deps.queued }),
     deliveries,

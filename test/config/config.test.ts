@@ -18,6 +18,7 @@ describe('configuration', () => {
       worker: { concurrency: 2, remoteConcurrency: 32, leaseSeconds: 30, pollMilliseconds: 1000, maxAttempts: 5, enabled: true },
       media: { linkTtlSeconds: 86400 },
       events: { keepAliveMilliseconds: 15_000, pollMilliseconds: 2000 },
+      webhooks: { leaseSeconds: 30 },
       sqlite: { synchronous: 'FULL' },
       channels: [],
       prices: {},
@@ -46,6 +47,14 @@ describe('configuration', () => {
     expect(problems).toMatch(/DATABASE_URL: must start with postgres:\/\//);
     expect(problems).toMatch(/REELAY_MASTER_KEY: must be at least 16 characters/);
     expect(() => loadConfig({ PORT: '' })).toThrow(/PORT: must be a port number/);
+  });
+
+  it('refuses a webhook lease the 10 s attempt deadline could outlast', () => {
+    const file = path.join(tmp.dir, 'lease.json');
+    writeFileSync(file, JSON.stringify({ webhooks: { leaseSeconds: 10 } }));
+    expect(() => loadConfig({ REELAY_CONFIG: file })).toThrow(/webhooks\.leaseSeconds/);
+    writeFileSync(file, JSON.stringify({ webhooks: { leaseSeconds: 12 } }));
+    expect(loadConfig({ REELAY_CONFIG: file }).file.webhooks).toEqual({ leaseSeconds: 12 });
   });
 
   it('reports a config file problem with the file and the key', () => {
