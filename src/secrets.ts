@@ -20,6 +20,8 @@ export type ServerSecrets = {
   encryptionKey: Buffer;
   /** 32 bytes for the per-task tokens in the callback URLs Reelay gives upstreams. */
   callbackKey: Buffer;
+  /** 32 bytes the dashboard's session cookie and CSRF keys derive from. */
+  dashboardKey: Buffer;
 };
 
 export const MASTER_KEY_FILE = 'master.key';
@@ -61,5 +63,6 @@ export function loadServerSecrets(config: Config): ServerSecrets {
     linkKey: derive(secret, 'media-links'),
     encryptionKey: derive(secret, 'api-key-secrets'),
     callbackKey: derive(secret, 'upstream-callbacks'),
+    dashboardKey: derive(secret, 'dashboard-sessions'),
   };
 }

@@ -22,6 +22,7 @@ import { createGuardedImageLoader } from './providers/preview/guarded-image-load
 import { createPreviewProvider } from './providers/preview/preview-provider.ts';
 import type { Provider } from './providers/provider.ts';
 import { loadServerSecrets, type ServerSecrets } from './secrets.ts';
+import { deriveSessionKeys } from './http/dashboard/dashboard-session.ts';
 import { createApiKeyStore } from './store/api-keys.ts';
 import { openDatabase, type Db } from './store/database.ts';
 import { createIdempotencyKeys } from './store/idempotency-keys.ts';
@@ -185,6 +186,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       },
     },
     metrics: { observeRequest: metrics.observeRequest, render: metrics.render },
+    dashboard: { sessionKeys: deriveSessionKeys(secrets.dashboardKey), secureCookies: () => publicUrl.startsWith('https:'), publicUrl: () => publicUrl },
     log,
   });
 

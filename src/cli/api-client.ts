@@ -11,6 +11,7 @@ const taskData = z.object({
 const envelope = z.object({ code: z.number(), message: z.string(), data: z.unknown().optional() });
 
 export type KlingTaskView = z.infer<typeof taskData>;
+export type VideoKind = 'text2video' | 'image2video';
 
 export class ApiError extends Error {
   constructor(message: string) {
@@ -37,7 +38,9 @@ export function createApiClient(baseUrl: string, key: string) {
     return taskData.parse(parsed.data.data);
   }
   return {
-    createText2Video: (body: Record<string, unknown>) => call('POST', '/v1/videos/text2video', body),
-    getText2Video: (id: string) => call('GET', `/v1/videos/text2video/${encodeURIComponent(id)}`),
+    /** `POST /v1/videos/{kind}`: text2video, or image2video when the body has a frame. */
+    create: (kind: VideoKind, body: Record<string, unknown>) => call('POST', `/v1/videos/${kind}`, body),
+    /** `GET /v1/videos/{kind}/{id}`: a task is read on the route of the kind that made it. */
+    get: (kind: VideoKind, id: string) => call('GET', `/v1/videos/${kind}/${encodeURIComponent(id)}`),
   };
 }

@@ -1,5 +1,6 @@
-/** Streams a URL to a file with a byte progress bar (plain lines when not on a terminal). */
+/** Streams a URL to a file with a byte progress bar on a terminal's stderr (nothing otherwise). */
 import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import cliProgress from 'cli-progress';
@@ -24,6 +25,10 @@ export async function downloadTo(url: string, file: string): Promise<number> {
   });
   try {
     await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>), count, createWriteStream(file));
+  } catch (e) {
+    // No half-written MP4 left behind to be mistaken for the video.
+    await rm(file, { force: true }).catch(() => undefined);
+    throw e;
   } finally {
     if (onTty) bar.stop();
   }

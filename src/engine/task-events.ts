@@ -11,6 +11,8 @@ export type TaskEvents = {
   notifyAll(): void;
   /** Calls `listener` on every notify of `taskId` (and once at close) until the returned function is called. */
   subscribe(taskId: string, listener: () => void): () => void;
+  /** Calls `listener` with the id on every notify of any task (a live task list), and once at close (no id). */
+  subscribeAll(listener: (taskId: string | null) => void): () => void;
   /** The server is closing: every listener is called once more and must stop; later subscribers at once. */
   close(): void;
   readonly closed: boolean;
@@ -18,6 +20,7 @@ export type TaskEvents = {
 
 export function createTaskEvents(): TaskEvents {
   const listeners = new Map<string, Set<() => void>>();
+  const anyListeners = new Set<(taskId: string | null) => void>();
   let closed = false;
 
   const call = (all: Iterable<() => void>) => {
@@ -35,9 +38,21 @@ export function createTaskEvents(): TaskEvents {
     notify(taskId) {
       const set = listeners.get(taskId);
       if (set) call(set);
+      if (anyListeners.size > 0) call([...anyListeners].map((listener) => () => listener(taskId)));
     },
     notifyAll() {
       call([...listeners.values()].flatMap((set) => [...set]));
+      call([...anyListeners].map((listener) => () => listener(null)));
+    },
+    subscribeAll(listener) {
+      if (closed) {
+        queueMicrotask(() => listener(null));
+        return () => undefined;
+      }
+      anyListeners.add(listener);
+      return () => {
+        anyListeners.delete(listener);
+      };
     },
     subscribe(taskId, listener) {
       if (closed) {
@@ -59,8 +74,10 @@ export function createTaskEvents(): TaskEvents {
     close() {
       closed = true;
       const all = [...listeners.values()].flatMap((set) => [...set]);
+      const any = [...anyListeners].map((listener) => () => listener(null));
       listeners.clear();
-      call(all);
+      anyListeners.clear();
+      call([...all, ...any]);
     },
     get closed() {
       return closed;

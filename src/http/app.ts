@@ -37,6 +37,9 @@ import { createUnifiedTaskRoutes } from './routes/unified-task-routes.ts';
 import { createSharedTaskRoutes, type SharedTaskRouteDeps } from './routes/shared-task-routes.ts';
 import { createUpstreamCallbackRoutes } from './routes/upstream-callback-routes.ts';
 import { createMetricsRoutes, type MetricsText } from './routes/metrics-routes.ts';
+import { createDashboardRoutes } from './dashboard/dashboard-routes.tsx';
+import { createSessionStore, type SessionKeys } from './dashboard/dashboard-session.ts';
+import { createDashboardReads } from '../store/dashboard-reads.ts';
 import { timingRequests, type RequestObserver } from './request-timing.ts';
 import type { RouteDeps } from './route-deps.ts';
 import { reelayError } from './reelay-error.ts';
@@ -62,6 +65,8 @@ export type AppDeps = {
   sharedTaskRoutes: SharedTaskRouteDeps;
   /** Webhook deliveries: the outbox, the callback renderer (replays), waking the sender, REELAY_ALLOW_PRIVATE_URLS. */
   webhooks: { deliveries: DeliveryStore; renderCallback: (task: Task) => string | null; notifySender: () => void; allowPrivateUrls: boolean };
+  /** The dashboard's session cookie and CSRF keys (derived from the server secret); cookies are Secure when the public URL is https. */
+  dashboard: { sessionKeys: SessionKeys; secureCookies: () => boolean; publicUrl: () => string };
   /** `GET /metrics` and the request timings it reports; absent, neither exists. */
   metrics?: { observeRequest: RequestObserver; render: () => Promise<MetricsText> };
   log: Logger;
@@ -101,6 +106,33 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   }
 
   app.route('/', createHealthRoutes({ db: deps.db, log: deps.log }));
+  app.route(
+    '/dashboard',
+    createDashboardRoutes({
+      authenticate,
+      sessions: createSessionStore({ keys: deps.keys, sessionKeys: deps.dashboard.sessionKeys, secureCookies: deps.dashboard.secureCookies, now: Date.now }),
+      keys: deps.keys,
+      tasks: deps.tasks,
+      reads: createDashboardReads(deps.db),
+      deliveries: deps.webhooks.deliveries,
+      events: deps.sharedTaskRoutes.events,
+      cancelTask: deps.sharedTaskRoutes.cancelTask,
+      createTask: routeDeps.createTask,
+      models: deps.models,
+      prices: deps.prices,
+      channels: deps.channels,
+      usage: createUsageReport(deps.db),
+      renderCallback: deps.webhooks.renderCallback,
+      notifySender: deps.webhooks.notifySender,
+      allowPrivateUrls: deps.webhooks.allowPrivateUrls,
+      mediaUrl,
+      publicUrl: deps.dashboard.publicUrl,
+      pollMs: Math.min(deps.sharedTaskRoutes.timing.pollMs, 1000),
+      keepAliveMs: deps.sharedTaskRoutes.timing.keepAliveMs,
+      log: deps.log,
+      now: Date.now,
+    }),
+  );
   app.route('/', createOpenApiRoutes({ models: deps.models }));
   app.route('/admin', createAdminRoutes({ authenticate, keys: deps.keys, allowPrivateUrls: deps.webhooks.allowPrivateUrls, channels: deps.channels, models: deps.models, log: deps.log }));
   const { deliveries, renderCallback, notifySender } = deps.webhooks;

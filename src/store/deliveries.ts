@@ -9,6 +9,7 @@ import { internalId } from '../domain/ids.ts';
 import type { DatabaseKind } from './database.ts';
 import type { Database, DeliveriesTable } from './schema.ts';
 import { isStorableText } from './text-guards.ts';
+import { listRecentDeliveries, type DeliveryListFilter } from './delivery-list.ts';
 
 export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -153,6 +154,9 @@ export function createDeliveryStore(db: Kysely<Database>, kind: DatabaseKind) {
         .orderBy('d.id')
         .execute();
     },
+
+    /** Every task's deliveries, newest first (the admin deliveries page). */
+    listRecent: (filter: DeliveryListFilter): Promise<DeliveryInfo[]> => listRecentDeliveries(db, filter),
 
     /**
      * Starts a new attempt series: pending, due now, no attempts yet. `body` replaces the stored

@@ -186,12 +186,21 @@ const channelState: Migration = {
   },
 };
 
+/** The dashboard's newest-first task lists, across every dialect and kind: one key's, and everyone's. */
+const dashboardLists: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.createIndex('tasks_key_recent').on('tasks').columns(['key_id', 'created_at']).execute();
+    await db.schema.createIndex('tasks_recent').on('tasks').column('created_at').execute();
+  },
+};
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-upstreams': upstreams,
   '0003-notifications': notifications,
   '0004-billing': billing,
   '0005-channel-state': channelState,
+  '0006-dashboard-lists': dashboardLists,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -1,18 +1,52 @@
-import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeVideo } from '../../src/media/probe-video.ts';
 import { runCli } from '../support/child-server.ts';
+import { parseRequestJson } from '../../src/store/task-rows.ts';
 import { startTestServer, waitForKlingTask, type TestServer } from '../support/server.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const cli = runCli;
 
+/** The request a task stored (the Kling routes do not show it). */
+async function storedRequest(server: TestServer, publicId: string) {
+  const row = await server.db.kysely.selectFrom('tasks').select(['kind', 'request']).where('public_id', '=', publicId).executeTakeFirstOrThrow();
+  return { kind: row.kind, request: parseRequestJson(row.request) };
+}
+
+/** How many text2video tasks the master key has. */
+async function text2videoCount(server: TestServer): Promise<number> {
+  const res = await server.api('/v1/videos/text2video?pageNum=1&pageSize=500');
+  return ((await res.json()) as { data: unknown[] }).data.length;
+}
+
+/** Serves one PNG on 127.0.0.1 (the preview provider fetches a URL frame). */
+function servePng(png: Buffer): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(png.length) });
+    res.end(png);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/first.png`,
+        close: () => new Promise<void>((done) => (server.closeAllConnections(), server.close(() => done()))),
+      }),
+    ),
+  );
+}
+
 describe('reelay CLI', () => {
   let server: TestServer;
   const tmp = tempDir('reelay-cli-');
   beforeAll(async () => {
-    server = await startTestServer();
+    // Private URLs allowed: the --image URL case serves its PNG from 127.0.0.1.
+    server = await startTestServer({ env: { REELAY_ALLOW_PRIVATE_URLS: 'true' } });
   });
   afterAll(async () => {
     await server.stop();
@@ -43,12 +77,92 @@ describe('reelay CLI', () => {
     const failing = await startTestServer({ env: { FFMPEG_PATH: broken } });
     try {
       const out = path.join(tmp.dir, 'never.mp4');
-      const r = await cli(['generate', 'a doomed clip', '--duration', '3', '--out', out, '--url', failing.url, '--key', failing.masterKey]);
+      const conn = ['--url', failing.url, '--key', failing.masterKey];
+      const [r, json] = await Promise.all([
+        cli(['generate', 'a doomed clip', '--duration', '3', '--out', out, ...conn]),
+        cli(['generate', 'a doomed clip', '--duration', '3', '--json', '--out', out, ...conn]),
+      ]);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/failed: preview render failed: ffmpeg exited with code 1[\s\S]*simulated encoder crash/);
       expect(existsSync(out)).toBe(false);
+      expect(json.code).toBe(1);
+      const failed = JSON.parse(json.stdout) as Record<string, unknown>;
+      expect(failed).toMatchObject({ task_id: expect.stringMatching(/^\d{18}$/), kind: 'text2video', status: 'failed', model: 'kling-v3', duration: 3, video: null });
+      expect(failed.message).toMatch(/^preview render failed: ffmpeg exited with code 1[\s\S]*simulated encoder crash/);
     } finally {
       await failing.stop();
+    }
+  });
+
+  it('generate --shots makes a multi-shot task, --json prints one object; a sum that is not --duration, or a bad file, is refused before any request; --help shows each example', async () => {
+    const shots = path.join(tmp.dir, 'shots.json');
+    writeFileSync(shots, JSON.stringify([{ prompt: 'a door creaks open', duration: 1 }, { prompt: 'a cat walks in', duration: 2 }]));
+    const notJson = path.join(tmp.dir, 'not-json.json');
+    writeFileSync(notJson, '[{"prompt": "a",');
+    const out = path.join(tmp.dir, 'story.mp4');
+    const conn = ['--url', server.url, '--key', server.masterKey];
+    const before = await text2videoCount(server);
+    const [ok, mismatch, bad, missing, help] = await Promise.all([
+      cli(['generate', '--shots', shots, '--aspect', '1:1', '--json', '--out', out, ...conn]),
+      cli(['generate', '--shots', shots, '--duration', '5', ...conn]),
+      cli(['generate', '--shots', notJson, ...conn]),
+      cli(['generate', '--shots', path.join(tmp.dir, 'nowhere.json'), ...conn]),
+      cli(['generate', '--help']),
+    ]);
+
+    expect(ok.code, ok.stderr).toBe(0);
+    const result = JSON.parse(ok.stdout) as { task_id: string; status: string; model: string; duration: number; video: { url: string; duration_seconds: number; file: string; bytes: number } };
+    expect(result).toMatchObject({ task_id: expect.stringMatching(/^\d{18}$/), kind: 'text2video', status: 'completed', model: 'kling-v3', duration: 3, video: { duration_seconds: 3, file: out } });
+    expect(result.video.url).toMatch(/^http/);
+    expect(statSync(out).size).toBe(result.video.bytes);
+    const probe = await probeVideo(server.ffmpeg.ffprobe, out);
+    expect(probe).toMatchObject({ width: 720, height: 720 });
+    expect(Math.abs(probe.durationSeconds - 3)).toBeLessThanOrEqual(0.1);
+    expect((await storedRequest(server, result.task_id)).request).toMatchObject({
+      multiShot: 'customize',
+      duration: 3,
+      prompt: '',
+      shots: [{ index: 1, prompt: 'a door creaks open', duration: 1 }, { index: 2, prompt: 'a cat walks in', duration: 2 }],
+    });
+
+    expect(mismatch).toMatchObject({ code: 1, stdout: '' });
+    expect(mismatch.stderr).toContain('--duration 5 does not match the shots, which add up to 3 s');
+    expect(bad).toMatchObject({ code: 1, stdout: '' });
+    expect(bad.stderr).toContain(`--shots ${notJson}: not valid JSON`);
+    expect(missing.stderr).toContain('nowhere.json: cannot read it (no such file)');
+    for (const r of [bad, missing]) expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(await text2videoCount(server)).toBe(before + 1);
+
+    expect(help.code).toBe(0);
+    for (const example of [/reelay generate "a golden retriever/, /reelay generate --shots shots\.json/, /--image first\.png/, /--json > result\.json/]) expect(help.stdout).toMatch(example);
+  });
+
+  it('generate --image sends a local PNG as base64 or a URL as is, to image2video', async () => {
+    const png = path.join(tmp.dir, 'first.png');
+    await promisify(execFile)(server.ffmpeg.ffmpeg, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=red:s=640x360', '-frames:v', '1', png]);
+    const bytes = readFileSync(png);
+    const images = await servePng(bytes);
+    try {
+      const conn = ['--url', server.url, '--key', server.masterKey];
+      const fileOut = path.join(tmp.dir, 'from-file.mp4');
+      const [fromFile, fromUrl] = await Promise.all([
+        cli(['generate', 'the balloon rises', '--image', png, '--duration', '3', '--out', fileOut, ...conn]),
+        cli(['generate', '--image', images.url, '--duration', '3', '--json', '--out', path.join(tmp.dir, 'from-url.mp4'), ...conn]),
+      ]);
+      expect(fromFile.code, fromFile.stderr).toBe(0);
+      expect(fromFile.stdout).toMatch(/saved .*from-file\.mp4/);
+      const fileTask = /task (\d{18})/.exec(fromFile.stderr)?.[1] as string;
+      expect(await storedRequest(server, fileTask)).toMatchObject({ kind: 'image2video', request: { prompt: 'the balloon rises', firstFrame: bytes.toString('base64'), lastFrame: null } });
+      expect(Math.abs((await probeVideo(server.ffmpeg.ffprobe, fileOut)).durationSeconds - 3)).toBeLessThanOrEqual(0.1);
+
+      expect(fromUrl.code, fromUrl.stderr).toBe(0);
+      const result = JSON.parse(fromUrl.stdout) as { task_id: string; kind: string; status: string };
+      expect(result).toMatchObject({ kind: 'image2video', status: 'completed' });
+      expect(await storedRequest(server, result.task_id)).toMatchObject({ kind: 'image2video', request: { prompt: '', firstFrame: images.url } });
+      const polled = await server.api(`/v1/videos/image2video/${result.task_id}`);
+      expect(((await polled.json()) as { data: { task_status: string } }).data.task_status).toBe('succeed');
+    } finally {
+      await images.close();
     }
   });
 

@@ -12,6 +12,7 @@ import { freePort } from '../support/child-server.ts';
 import { README_EXAMPLE } from '../support/kling-examples.ts';
 import { findNginx, startNginx, type TestNginx } from '../support/nginx.ts';
 import { startS3Server, type TestS3Server } from '../support/s3-server.ts';
+import { signIn } from '../support/dashboard-client.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { sseItems } from '../support/sse.ts';
 
@@ -135,5 +136,34 @@ describe.skipIf(skipReason !== null)(skipReason ? `${title}: SKIPPED, ${skipReas
     const mediaServers = upstreamsOf(nginx.accessLog(), /"GET \/media\//).slice(before);
     expect(new Set(mediaServers)).toEqual(new Set([hostPort(a), hostPort(b)]));
     expect(nginx.errorLog()).not.toMatch(/\[(error|crit|alert|emerg)\]/);
+  });
+
+  it('keeps a dashboard session on both instances and streams its live list through nginx', async () => {
+    // Signed once; the cookie is checked by whichever instance nginx picks (one REELAY_SECRET).
+    const client = await signIn(nginx.url, masterKey);
+    const before = upstreamsOf(nginx.accessLog(), /"GET \/dashboard\/tasks /).length;
+    for (let i = 0; i < 4; i += 1) expect((await client.get('/dashboard/tasks')).status).toBe(200);
+    expect(new Set(upstreamsOf(nginx.accessLog(), /"GET \/dashboard\/tasks /).slice(before))).toEqual(new Set([hostPort(a), hostPort(b)]));
+
+    const stream = await client.get('/dashboard/tasks/events');
+    expect(stream.status).toBe(200);
+    const created = await viaNginx('/v1/videos/text2video', { method: 'POST', json: { model_name: 'kling-v3', prompt: 'dashboard via nginx', duration: '3', mode: 'std', aspect_ratio: '1:1', sound: 'off' } });
+    const id = ((await created.json()) as { data: { task_id: string } }).data.task_id;
+    const seen: string[] = [];
+    const timer = setTimeout(() => void stream.body?.cancel().catch(() => undefined), 60_000);
+    try {
+      for await (const item of sseItems(stream)) {
+        if (item.kind !== 'event') continue;
+        const row = JSON.parse(item.data) as { id: string; status: string };
+        if (row.id !== id) continue;
+        seen.push(row.status);
+        if (row.status === 'completed') break;
+      }
+    } finally {
+      clearTimeout(timer);
+      await stream.body?.cancel().catch(() => undefined);
+    }
+    // The stream never ends by itself: a buffering proxy would have held these few small rows.
+    expect(seen.at(-1), JSON.stringify(seen)).toBe('completed');
   });
 });

@@ -107,9 +107,14 @@ describe.skipIf(!postgresUrl)('one channel shared by two instances (PostgreSQL)'
     // Ten creates and their status checks at the least.
     expect(times.length).toBeGreaterThanOrEqual(20);
     const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
-    // Slots are exactly GAP_MS apart; a timer that fires late (a loaded machine) shortens the next
-    // gap, once. Two instances pacing on their own would send about twice as often, in pairs.
-    expect(gaps.filter((g) => g < GAP_MS / 2).length, `gaps: ${gaps.map((g) => g.toFixed(0)).join(' ')}`).toBeLessThanOrEqual(1);
+    // Slots are exactly GAP_MS apart, but a send leaves when its process gets to it, and both
+    // instances and this proxy share one event loop here: on a loaded machine a stall releases
+    // several sends at once and the proxy stamps them together (seen: gaps of 0-45 ms, 16 sends
+    // in 2 s after a slow stretch). So count per window, with room for that: in any 2 s, at most
+    // 1.6 times its slots. Two instances pacing on their own send twice the slots, all along.
+    const WINDOW_MS = 2000;
+    const most = Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + WINDOW_MS).length));
+    expect(most, `gaps: ${gaps.map((g) => g.toFixed(0)).join(' ')}`).toBeLessThanOrEqual(Math.floor((1.6 * WINDOW_MS) / GAP_MS));
     // Over the run, no more than the rate (one extra request for the first slot).
     const span = (times.at(-1) as number) - (times[0] as number);
     expect(times.length - 1).toBeLessThanOrEqual(Math.ceil(span / GAP_MS) + 1);

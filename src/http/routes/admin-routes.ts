@@ -6,44 +6,16 @@
 import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
 import type { ChannelStatus } from '../../engine/channel-status.ts';
-import type { ApiKeyStore, KeyLimits } from '../../store/api-keys.ts';
+import type { ApiKeyStore } from '../../store/api-keys.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { Authenticator } from '../authenticate.ts';
-import { keyBodyProblems, keyLimitFields, renderKey, toKeyLimits, type KeyLimitFields } from '../key-limits-body.ts';
+import { createKeyFromBody, keyNotFound, revokeKey, updateKeyFromBody } from '../admin-actions.ts';
+import { renderKey } from '../key-limits-body.ts';
 import { limitBody, readJsonBody } from '../read-json.ts';
 import { reelayError } from '../reelay-error.ts';
 import { errorResponse, type RenderError } from '../to-app-error.ts';
-
-const webhookUrl = z.string({ error: 'webhook_url must be a URL string, or null to clear it' }).nullable();
-
-const createKeyBody = z.object({
-  name: z
-    .string({ error: 'name must be a string' })
-    .trim()
-    .min(1, 'name must not be empty')
-    .max(200, 'name must be at most 200 characters')
-    .regex(/^\P{Cc}*$/u, 'name must not contain control characters'),
-  ...keyLimitFields,
-  webhook_url: webhookUrl.optional(),
-})
-  // A misspelt limit must not create an unlimited key.
-  .strict();
-
-const patchKeyBody = z
-  .object({ ...keyLimitFields, webhook_url: webhookUrl.optional() })
-  .strict()
-  .refine((b) => Object.keys(b).length > 0, 'the body must set at least one of budget_credits, rpm, max_concurrency, models, expires_at, webhook_url');
-
-/** The first problem of a body, naming its field. */
-function invalidBody(error: z.ZodError): AppError {
-  const issue = error.issues[0];
-  const field = issue?.path.length ? String(issue.path[0]) : undefined;
-  const message = issue?.code === 'unrecognized_keys' ? `unknown field ${issue.keys.join(', ')}` : (issue?.message ?? 'invalid body');
-  return new AppError('invalid_parameter', message, field === undefined ? {} : { field });
-}
 
 export function createAdminRoutes(deps: {
   authenticate: Authenticator;
@@ -56,28 +28,11 @@ export function createAdminRoutes(deps: {
   models: readonly string[];
   log: Logger;
 }): Hono<AppEnv> {
-  /** Checks the limits and webhook URL of a create or update body; the store's limits. */
-  const checked = (body: KeyLimitFields & { webhook_url?: string | null | undefined }): Partial<KeyLimits> => {
-    const limits = toKeyLimits(body);
-    const [problem] = keyBodyProblems(limits, body.webhook_url, { models: deps.models, allowPrivateUrls: deps.allowPrivateUrls });
-    if (problem) throw new AppError('invalid_parameter', problem.message, { field: problem.field });
-    return limits;
-  };
-
   const app = new Hono<AppEnv>();
 
   app.use('*', masterOnly(deps.authenticate));
 
-  app.post('/keys', limitBody(), async (c) => {
-    const parsed = createKeyBody.safeParse(await readJsonBody(c));
-    if (!parsed.success) throw invalidBody(parsed.error);
-    const limits = checked(parsed.data);
-    const created = await deps.keys.create(parsed.data.name, limits);
-    const url = parsed.data.webhook_url;
-    if (url !== undefined && url !== null) await deps.keys.setWebhookUrl(created.id, url);
-    const info = await deps.keys.get(created.id);
-    return c.json({ ...(info ? renderKey(info) : {}), ...created }, 201);
-  });
+  app.post('/keys', limitBody(), async (c) => c.json(await createKeyFromBody(deps, await readJsonBody(c)), 201));
 
   app.get('/keys', async (c) => c.json({ keys: (await deps.keys.list()).map(renderKey) }));
 
@@ -90,9 +45,7 @@ export function createAdminRoutes(deps: {
   app.get('/channels', async (c) => c.json({ channels: await deps.channels() }));
 
   app.delete('/keys/:id', async (c) => {
-    if (!(await deps.keys.revoke(c.req.param('id')))) {
-      throw new AppError('key_not_found', `key ${c.req.param('id')} does not exist or is already revoked`);
-    }
+    await revokeKey(deps.keys, c.req.param('id'));
     return c.json({ id: c.req.param('id'), revoked: true });
   });
 
@@ -104,17 +57,7 @@ export function createAdminRoutes(deps: {
   });
 
   // Limits and the default webhook URL; fields left out are left alone, null clears (unlimited).
-  app.patch('/keys/:id', limitBody(), async (c) => {
-    const id = c.req.param('id');
-    const parsed = patchKeyBody.safeParse(await readJsonBody(c));
-    if (!parsed.success) throw invalidBody(parsed.error);
-    const limits = checked(parsed.data);
-    if (!(await deps.keys.setLimits(id, limits))) throw keyNotFound(id);
-    if (parsed.data.webhook_url !== undefined && !(await deps.keys.setWebhookUrl(id, parsed.data.webhook_url))) throw keyNotFound(id);
-    const info = await deps.keys.get(id);
-    if (!info) throw keyNotFound(id);
-    return c.json(renderKey(info));
-  });
+  app.patch('/keys/:id', limitBody(), async (c) => c.json(await updateKeyFromBody(deps, c.req.param('id'), await readJsonBody(c))));
 
   app.notFound((c) => reelayError(c, 404, 'route_not_found', `${c.req.method} ${c.req.path} is not an admin route`));
   app.onError((e, c) => errorResponse(c, deps.log, e, adminError));
@@ -136,7 +79,3 @@ export const adminError: RenderError = (error, requestId) => ({
   status: error.status,
   body: { error: { code: error.code, message: error.message, request_id: requestId } },
 });
-
-function keyNotFound(id: string): AppError {
-  return new AppError('key_not_found', `key ${id} does not exist or is revoked`);
-}

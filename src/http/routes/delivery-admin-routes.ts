@@ -10,6 +10,7 @@ import { AppError } from '../../domain/errors.ts';
 import type { Task } from '../../domain/task.ts';
 import type { DeliveryInfo, DeliveryStore } from '../../store/deliveries.ts';
 import type { TaskRepository } from '../../store/task-repository.ts';
+import { replayDelivery } from '../admin-actions.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { Authenticator } from '../authenticate.ts';
 import { errorResponse } from '../to-app-error.ts';
@@ -46,15 +47,7 @@ export function createDeliveryAdminRoutes(deps: DeliveryAdminDeps): Hono<AppEnv>
 
   app.post('/deliveries/:id/replay', async (c) => {
     const id = c.req.param('id');
-    const delivery = await deps.deliveries.get(id);
-    if (!delivery) throw new AppError('delivery_not_found', `delivery ${id.length > 64 ? `${id.slice(0, 64)}…` : id} does not exist`);
-    // The body was rendered when the status changed; media links in it expire. While the task is
-    // still in the status the delivery reports (always so for an ended task), render it afresh.
-    const task = await deps.tasks.get(delivery.task_id);
-    const fresh = task && task.status === delivery.event ? deps.renderCallback(task) : null;
-    await deps.deliveries.replay(id, deps.now(), fresh ?? undefined);
-    deps.notifySender();
-    const listed = (await deps.deliveries.listForTask(delivery.task_id)).find((d) => d.id === id);
+    const { listed } = await replayDelivery(deps, id);
     return c.json(listed ? view(listed) : { id, status: 'pending' });
   });
 
