@@ -1,7 +1,8 @@
-/** What ffprobe says about a video file: the facts Reelay checks and reports (duration, size). */
+/** What a video file is: the facts Reelay checks and reports (duration, size), from ffprobe or, for MP4, in process. */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { z } from 'zod';
+import { probeMp4 } from './probe-mp4.ts';
 
 export type VideoProbe = {
   durationSeconds: number;
@@ -70,8 +71,26 @@ async function runFfprobe(ffprobe: string, file: string, signal: AbortSignal | u
   }
 }
 
-/** Probes `file`; throws an Error naming the file when it is not a playable video. */
-export async function probeVideo(ffprobe: string, file: string, signal?: AbortSignal): Promise<VideoProbe> {
+export type ProbeVideoOptions = {
+  /**
+   * The in-process MP4 probe derives the pixel format only for H.264 (from its SPS) and says
+   * 'unknown' otherwise; true asks ffprobe whenever it would say 'unknown'.
+   */
+  exactPixelFormat?: boolean;
+};
+
+/**
+ * Probes `file`; throws an Error naming the file when it is not a playable video. MP4 / MOV are
+ * read in process (probe-mp4.ts); anything else, or an MP4 that probe declines, goes to ffprobe.
+ */
+export async function probeVideo(ffprobe: string, file: string, signal?: AbortSignal, options: ProbeVideoOptions = {}): Promise<VideoProbe> {
+  const inProcess = await probeMp4(file, signal);
+  if (inProcess !== null && !(options.exactPixelFormat === true && inProcess.pixelFormat === 'unknown')) return inProcess;
+  return probeWithFfprobe(ffprobe, file, signal);
+}
+
+/** What ffprobe alone says about `file`; throws an Error naming the file when it is not a playable video. */
+export async function probeWithFfprobe(ffprobe: string, file: string, signal?: AbortSignal): Promise<VideoProbe> {
   const stdout = await runFfprobe(ffprobe, file, signal);
   let json: unknown;
   try {
