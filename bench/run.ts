@@ -2,6 +2,7 @@
  * `npm run bench [-- names...] [--seconds N]`: runs the benchmarks (all by default), prints each
  * table, and writes them to docs/benchmarks.md with the date and the machine.
  */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +27,10 @@ const benchmarks: Record<string, () => Promise<Section>> = {
   preview: () => benchPreview(seconds),
   engine: () => benchEngine(seconds),
 };
+
+// Reelay runs from dist/, as `npm start` runs it: a server under tsx carries the transpiler's
+// memory and start-up cost, which no deployment has.
+execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'inherit' });
 
 const chosen = names.length > 0 ? names : Object.keys(benchmarks);
 const sections: Section[] = [];

@@ -162,8 +162,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     channels: createChannelStatus(router, upstream, now),
     upstreamCallbacks: {
       tokens: callbackTokens,
-      nudge: async (taskId) => {
-        const woke = await upstream.nudge(taskId, now());
+      nudge: async (taskId, body) => {
+        const woke = await upstream.nudge(taskId, now(), body);
         // The task's lease may be another instance's: tell them all.
         if (woke) {
           wakeup.notify();

@@ -61,7 +61,7 @@ export async function startEcho(): Promise<Proc> {
 }
 
 /**
- * `reelay serve` on its own data dir. With `publicUrl`, REELAY_PUBLIC_URL names its own address
+ * `reelay serve` (the built one) on its own data dir. With `publicUrl`, REELAY_PUBLIC_URL names its own address
  * (chosen before the start), so an upstream such as the Kling simulator can call it back.
  */
 export async function startReelay(dataDir: string, env: Record<string, string> = {}, options: { publicUrl?: boolean } = {}): Promise<Started> {
@@ -69,7 +69,8 @@ export async function startReelay(dataDir: string, env: Record<string, string> =
   const url = `http://127.0.0.1:${port}`;
   return startPinnedServer({
     executable: process.execPath,
-    args: ['--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'), 'serve'],
+    // The build, as `npm start` runs it (bench/run.ts builds first): no transpiler in the process.
+    args: [path.join(repoRoot, 'dist/src/cli/main.js'), 'serve'],
     env: { ...env, HOST: '127.0.0.1', PORT: String(port), REELAY_DATA_DIR: dataDir, ...(options.publicUrl ? { REELAY_PUBLIC_URL: url } : {}) },
     url,
     readyPath: '/readyz',

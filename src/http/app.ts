@@ -60,7 +60,7 @@ export type AppDeps = {
   /** Each upstream channel's health and load (`GET /admin/channels`). */
   channels: () => Promise<ChannelStatus[]>;
   /** Upstream callbacks: the per-task tokens, and making a task due now. */
-  upstreamCallbacks: { tokens: UpstreamCallbackTokens; nudge: (taskId: string) => Promise<boolean> };
+  upstreamCallbacks: { tokens: UpstreamCallbackTokens; nudge: (taskId: string, body: string) => Promise<boolean> };
   /** Server-sent events and cancel, for every dialect's tasks. */
   sharedTaskRoutes: SharedTaskRouteDeps;
   /** Webhook deliveries: the outbox, the callback renderer (replays), waking the sender, REELAY_ALLOW_PRIVATE_URLS. */

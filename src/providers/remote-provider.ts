@@ -52,6 +52,12 @@ export type RemoteProvider = {
   /** The upstream's current view of an accepted task. Throws UpstreamError (`not_found` when it has none). */
   check(ref: UpstreamTaskRef, signal: AbortSignal): Promise<UpstreamState>;
   /**
+   * The task's state as a callback body reports it, when the upstream's callbacks carry the same
+   * facts as its status answer and name task `ref` (else null: the engine asks the upstream).
+   * Absent: callbacks are only a hint to check now.
+   */
+  parseCallback?: ((body: string, ref: UpstreamTaskRef) => UpstreamState | null) | undefined;
+  /**
    * Finds the upstream task submitted for Reelay task `reelayId` (by `external_task_id`), after a
    * submit whose outcome is unknown; null when the upstream has none. Absent when the upstream has
    * no such lookup: the engine then never resubmits after an ambiguous submit.

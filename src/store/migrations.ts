@@ -194,6 +194,13 @@ const dashboardLists: Migration = {
   },
 };
 
+/** The body of an upstream's last callback, read by the task's next check instead of a status query. */
+const callbackBodies: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('tasks').addColumn('callback_body', 'text').execute();
+  },
+};
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-upstreams': upstreams,
@@ -201,6 +208,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004-billing': billing,
   '0005-channel-state': channelState,
   '0006-dashboard-lists': dashboardLists,
+  '0007-callback-bodies': callbackBodies,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

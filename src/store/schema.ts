@@ -38,6 +38,11 @@ export type TasksTable = {
   mirror_failures: Generated<number>;
   /** Upstream callbacks received for the task (each a hint to check now). */
   nudges: Generated<number>;
+  /**
+   * The last upstream callback's body (at most 64 KiB), until the check it prompted has read it:
+   * an upstream whose callbacks carry the result spares that check its status query.
+   */
+  callback_body: string | null;
   /** When the client asked to cancel a task that was already running (discarded on completion). */
   cancel_requested_at: number | null;
   /** Micro-credits held at create; null for tasks made before billing (never settled). */

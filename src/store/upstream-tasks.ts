@@ -21,6 +21,14 @@ function dueUnlessNudged(seenNudges: number, now: number, dueAt: number) {
   return sql<number>`case when nudges > cast(${seenNudges} as integer) then cast(${now} as bigint) else cast(${dueAt} as bigint) end`;
 }
 
+/** A callback body is read by one check: dropped at the hand-back, unless a newer callback came in meanwhile. */
+function callbackBodyUnlessNudged(seenNudges: number) {
+  return sql<string | null>`case when nudges > cast(${seenNudges} as integer) then callback_body else null end`;
+}
+
+/** The largest callback body kept for the next check (a Kling callback is about 1 KiB). */
+export const MAX_CALLBACK_BODY = 64 * 1024;
+
 /** `outbox` queues the client's delivery when a task starts running (absent: none are queued). */
 export function createUpstreamTasks(db: Kysely<Database>, kind: DatabaseKind, outbox?: TaskOutbox) {
   /** Active tasks (queued or running) that hold a slot of `channel`. */
@@ -94,6 +102,7 @@ export function createUpstreamTasks(db: Kysely<Database>, kind: DatabaseKind, ou
         lease_token: null,
         attempts: 0,
         checks: sql<number>`checks + 1`,
+        callback_body: callbackBodyUnlessNudged(change.seenNudges),
         ...(change.mirrorFailed ? { mirror_failures: sql<number>`mirror_failures + 1` } : {}),
         ...(change.progress !== undefined ? { progress: change.progress } : {}),
         updated_at: now,
@@ -102,18 +111,28 @@ export function createUpstreamTasks(db: Kysely<Database>, kind: DatabaseKind, ou
 
     /**
      * An upstream called back about the task: check it now. A leased task keeps its lease (its
-     * worker may be checking already); the nudge makes its hand-back due at once. False when the
-     * task is finished or unknown.
+     * worker may be checking already); the nudge makes its hand-back due at once. The body is kept
+     * for that check (the last one wins). False when the task is finished or unknown.
      */
-    async nudge(id: string, now: number): Promise<boolean> {
+    async nudge(id: string, now: number, body: string | null = null): Promise<boolean> {
       const r = await db
         .updateTable('tasks')
-        .set({ nudges: sql<number>`nudges + 1`, due_at: sql<number>`case when lease_token is null then cast(${now} as bigint) else due_at end` })
+        .set({
+          nudges: sql<number>`nudges + 1`,
+          due_at: sql<number>`case when lease_token is null then cast(${now} as bigint) else due_at end`,
+          callback_body: body !== null && body.length <= MAX_CALLBACK_BODY ? body : null,
+        })
         .where('id', '=', id)
         .where('due_at', 'is not', null)
         .where('provider', '<>', LOCAL_PROVIDER)
         .executeTakeFirst();
       return r.numUpdatedRows > 0n;
+    },
+
+    /** The body of the task's last callback, if its check has not read it yet. */
+    async callbackBody(id: string): Promise<string | null> {
+      const row = await db.selectFrom('tasks').select('callback_body').where('id', '=', id).executeTakeFirst();
+      return row?.callback_body ?? null;
     },
 
     /** Active tasks per provider (channel name): the in-flight counts. */

@@ -47,8 +47,11 @@ describe('the kling provider against the simulator', () => {
   }
 
   it('submits the documented legacy body once, completes within 1 s of the simulator by callback, and serves its bytes', async () => {
+    const queriesBefore = sim.stats().requests['query'] ?? 0;
     const id = await create({ model_name: 'kling-v3', prompt: 'a calm woman smiles', duration: '5', mode: 'std', aspect_ratio: '16:9', sound: 'on', watermark_info: { enabled: true } });
     const { data, seenAt } = await waitTerminal(id);
+    // Kling's callbacks carry its query answer: Reelay read them and never had to ask.
+    expect(sim.stats().requests['query'] ?? 0).toBe(queriesBefore);
     expect(data.task_status).toBe('succeed');
     const upstreamId = await upstreamIdOf(id);
     const simTask = sim.task(upstreamId);
@@ -113,6 +116,37 @@ describe('the kling provider against the simulator', () => {
       expect((sim.stats().requests['create'] ?? 0) - before).toBe(1);
     } finally {
       sim.setFaults({});
+    }
+  });
+
+  async function callbackUrlOf(publicId: string): Promise<string> {
+    for (let i = 0; i < 200; i += 1) {
+      const upstreamId = await upstreamIdOf(publicId);
+      const url = upstreamId ? sim.task(upstreamId)?.callbackUrl : undefined;
+      if (url) return url;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`task ${publicId} was not submitted`);
+  }
+
+  it("asks the upstream itself when a callback names another task, or hands a video URL the guard refuses", async () => {
+    for (const forged of ['another task', 'a private address']) {
+      const queriesBefore = sim.stats().requests['query'] ?? 0;
+      const id = await create({ model_name: 'kling-v3', prompt: `forged callback: ${forged}`, duration: '3' });
+      const url = await callbackUrlOf(id);
+      const upstreamId = await upstreamIdOf(id);
+      // A well-formed success whose video lies somewhere Reelay must not fetch from.
+      const body = { task_id: forged === 'another task' ? '999999999999999999' : upstreamId, task_status: 'succeed', task_status_msg: '', task_result: { videos: [{ id: 'v', url: 'http://10.0.0.1/stolen.mp4', duration: '3' }] } };
+      expect((await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).status).toBe(200);
+      const { data } = await waitTerminal(id);
+      expect(data.task_status, forged).toBe('succeed');
+      const simVideo = ((await kling(sim, `/v1/videos/text2video/${upstreamId}`)).body.data as KlingData).task_result?.videos[0] as Video;
+      const video = (data.task_result?.videos ?? [])[0] as Video;
+      expect(sha256(await (await fetch(video.url)).arrayBuffer()), forged).toBe(sha256(await (await fetch(simVideo.url)).arrayBuffer()));
+      const row = await reelay.db.kysely.selectFrom('tasks').select(['mirror_failures']).where('public_id', '=', id).executeTakeFirstOrThrow();
+      // Another task's body is not read at all; a refused URL counts as a failed copy, then the upstream is asked.
+      expect(row.mirror_failures, forged).toBe(forged === 'another task' ? 0 : 1);
+      expect(sim.stats().requests['query'] ?? 0, forged).toBeGreaterThan(queriesBefore);
     }
   });
 

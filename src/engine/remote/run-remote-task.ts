@@ -2,7 +2,8 @@
  * One attempt at a leased remote task: submit it (once), or check on it, then hand the lease back
  * until the next check. A task waiting on an upstream holds no worker: it sleeps in the tasks
  * table with its own `due_at`, so polling reads only due tasks, never all of them. A callback
- * makes the task due at once; the check that follows is what acts, never the callback itself.
+ * makes the task due at once; the check that follows acts, on the callback's body when the
+ * provider can read a final outcome in it (Kling), else on the upstream's answer to a query.
  */
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -47,23 +48,33 @@ async function checkOn(a: RemoteAttempt, channel: Channel, upstreamId: string): 
     await failRemote(a, 'upstream_timeout', `the upstream did not finish the task within ${settings.taskTimeoutMs / 1000} s`);
     return true;
   };
-  let state: UpstreamState;
-  try {
-    // A check that works says nothing about the channel's account (a channel in arrears still
-    // answers queries), so only submits clear a channel's cool-down.
-    state = await channel.provider.check({ upstreamId, kind: task.kind }, a.signal);
-  } catch (e) {
-    if (a.signal.aborted) return;
-    if (!isUpstreamError(e)) throw e;
-    deps.router.recordError(settings.name, e, deps.now());
-    if (e.errorClass === 'not_found') {
-      await failRemote(a, 'upstream_failed', `the upstream no longer knows its task ${upstreamId}`);
+  // An upstream whose callbacks carry what its status answer says (Kling) has told us already: no
+  // query, which the channel's requests_per_second would have to make room for. The callback came
+  // to a URL with this task's HMAC token, and its video URLs pass the same download guard as a
+  // query's. A body that cannot be read (or names another task) means asking, as before. Callbacks
+  // come one per status change, seconds apart; should an older one still arrive after a newer one,
+  // it is read as the newer state until the next scheduled check asks the upstream.
+  let state: UpstreamState | null = await reportedState(a, channel, upstreamId);
+  if (state) {
+    deps.log.debug({ taskId: task.id, channel: settings.name, state: state.state }, 'state taken from the upstream callback');
+  } else {
+    try {
+      // A check that works says nothing about the channel's account (a channel in arrears still
+      // answers queries), so only submits clear a channel's cool-down.
+      state = await channel.provider.check({ upstreamId, kind: task.kind }, a.signal);
+    } catch (e) {
+      if (a.signal.aborted) return;
+      if (!isUpstreamError(e)) throw e;
+      deps.router.recordError(settings.name, e, deps.now());
+      if (e.errorClass === 'not_found') {
+        await failRemote(a, 'upstream_failed', `the upstream no longer knows its task ${upstreamId}`);
+        return;
+      }
+      deps.log.warn({ taskId: task.id, channel: settings.name, errorClass: e.errorClass, code: e.code, message: e.message }, 'upstream check failed');
+      if (await timedOut()) return;
+      await deferRemote(a, e.retryAfterMs !== null ? retryDelay(e.retryAfterMs, task.checks, settings, deps.random) : nextCheckDelay(settings, task.checks, deps.random));
       return;
     }
-    deps.log.warn({ taskId: task.id, channel: settings.name, errorClass: e.errorClass, code: e.code, message: e.message }, 'upstream check failed');
-    if (await timedOut()) return;
-    await deferRemote(a, e.retryAfterMs !== null ? retryDelay(e.retryAfterMs, task.checks, settings, deps.random) : nextCheckDelay(settings, task.checks, deps.random));
-    return;
   }
   switch (state.state) {
     case 'pending':
@@ -76,6 +87,14 @@ async function checkOn(a: RemoteAttempt, channel: Channel, upstreamId: string): 
       await failRemote(a, 'upstream_failed', state.message || 'the upstream failed the task without a reason');
       return;
   }
+}
+
+/** The state the task's unread callback body reports, or null. */
+async function reportedState(a: RemoteAttempt, channel: Channel, upstreamId: string): Promise<UpstreamState | null> {
+  const parse = channel.provider.parseCallback;
+  if (!parse || a.task.nudges === 0) return null;
+  const body = await a.deps.upstream.callbackBody(a.task.id);
+  return body === null ? null : parse(body, { upstreamId, kind: a.task.kind });
 }
 
 async function pending(a: RemoteAttempt, channel: Channel, phase: 'queued' | 'running', upstreamProgress: number | null): Promise<void> {

@@ -79,6 +79,27 @@ export function klingStateOf(data: unknown): UpstreamState {
   }
 }
 
+/**
+ * A legacy Kling callback body (§1.7: the query answer's `data`, with no envelope) as Reelay's
+ * view of task `upstreamId`; null for anything else (another task's id, the new design's
+ * `{id, status, outputs}`, a body that is not the protocol's), which the engine then checks itself.
+ */
+export function klingCallbackStateOf(body: string, upstreamId: string): UpstreamState | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return null;
+  }
+  const d = queryDataSchema.safeParse(json);
+  if (!d.success || d.data.task_id !== upstreamId) return null;
+  try {
+    return klingStateOf(d.data);
+  } catch {
+    return null;
+  }
+}
+
 function videoOf(v: z.infer<typeof videoSchema>): UpstreamVideo {
   return { url: v.url, watermarkUrl: v.watermark_url || null, durationSeconds: nonNegativeNumber(v.duration) };
 }

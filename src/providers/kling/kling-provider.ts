@@ -7,7 +7,7 @@ import type { TaskKind } from '../../domain/task.ts';
 import type { RemoteProvider } from '../remote-provider.ts';
 import { isUpstreamError, UpstreamError } from '../upstream-error.ts';
 import type { UpstreamHttp } from '../upstream-http.ts';
-import { badAnswer, klingEnvelopeOf, klingStateOf, klingTaskIdOf } from './kling-answers.ts';
+import { badAnswer, klingCallbackStateOf, klingEnvelopeOf, klingStateOf, klingTaskIdOf } from './kling-answers.ts';
 import { klingCreateBody, klingUnsupported } from './kling-body.ts';
 import { httpAnswerError, KLING_TOKEN_CODES, klingCodeError } from './kling-errors.ts';
 import { createKlingTokenSource } from './kling-jwt.ts';
@@ -88,6 +88,9 @@ export function createKlingProvider(options: KlingProviderOptions, deps: KlingPr
       }
       return answer.kind === 'kling' ? klingStateOf(answer.data) : newApiStateOf(answer.json);
     },
+
+    // Kling's callbacks carry what its query answers (§1.7); new-api's passthrough forwards none.
+    parseCallback: options.protocol === 'kling' ? (body, ref) => klingCallbackStateOf(body, ref.upstreamId) : undefined,
 
     // §1.5: the query path takes the external_task_id in place of the task id.
     async lookup(ref, signal) {
