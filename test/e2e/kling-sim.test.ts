@@ -19,8 +19,9 @@ describe('the kling provider against the simulator', () => {
   let sim: KlingSim;
   let reelay: TestServer;
   let key: string;
-  // Every scheduled check is due only after 30 s: anything sooner is the callbacks' doing.
-  simTestSuite({ sim: { schedule: { submittedMs: 200, processingMs: 800 } }, channels: (s) => [simChannel(s, { expected_render_seconds: 30, poll_interval_seconds: 30, max_poll_interval_seconds: 30 })] }, (s) => {
+  // The first check is due after 30 s (the expected render time), later ones every second: a
+  // status query before 30 s would be a callback read as "check soon" rather than as an answer.
+  simTestSuite({ sim: { schedule: { submittedMs: 200, processingMs: 800 } }, channels: (s) => [simChannel(s, { expected_render_seconds: 30, poll_interval_seconds: 1, max_poll_interval_seconds: 1 })] }, (s) => {
     ({ sim, reelay, key } = s);
   });
 

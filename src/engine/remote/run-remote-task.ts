@@ -55,6 +55,7 @@ async function checkOn(a: RemoteAttempt, channel: Channel, upstreamId: string): 
   // come one per status change, seconds apart; should an older one still arrive after a newer one,
   // it is read as the newer state until the next scheduled check asks the upstream.
   let state: UpstreamState | null = await reportedState(a, channel, upstreamId);
+  const fromCallback = state !== null;
   if (state) {
     deps.log.debug({ taskId: task.id, channel: settings.name, state: state.state }, 'state taken from the upstream callback');
   } else {
@@ -79,7 +80,7 @@ async function checkOn(a: RemoteAttempt, channel: Channel, upstreamId: string): 
   switch (state.state) {
     case 'pending':
       if (await timedOut()) return;
-      return pending(a, channel, state.phase, state.progress);
+      return pending(a, channel, state.phase, state.progress, fromCallback);
     case 'succeeded':
       return succeeded(a, channel, state);
     case 'failed':
@@ -97,15 +98,19 @@ async function reportedState(a: RemoteAttempt, channel: Channel, upstreamId: str
   return body === null ? null : parse(body, { upstreamId, kind: a.task.kind });
 }
 
-async function pending(a: RemoteAttempt, channel: Channel, phase: 'queued' | 'running', upstreamProgress: number | null): Promise<void> {
+async function pending(a: RemoteAttempt, channel: Channel, phase: 'queued' | 'running', upstreamProgress: number | null, fromCallback: boolean): Promise<void> {
   const { deps, task } = a;
   const now = deps.now();
+  let delay = nextCheckDelay(channel.config, task.checks, deps.random);
+  // A "started" or "rendering" callback says nothing about when the render ends: the next check
+  // keeps the plan the submit made (the expected render time), which the callback's nudge replaced.
+  if (fromCallback) delay = Math.max(delay, (task.submitStartedAt ?? task.createdAt) + channel.config.expectedRenderMs - now);
   if (phase === 'running' && a.status === 'queued') {
     if (!(await deps.upstream.running(task.id, a.token, 0, now))) return;
     a.status = 'running';
   }
   const progress = a.status === 'running' ? (upstreamProgress ?? estimatedProgress(a, channel, now)) : undefined;
-  await deferRemote(a, nextCheckDelay(channel.config, task.checks, deps.random), progress === undefined ? {} : { progress: clampProgress(progress) });
+  await deferRemote(a, delay, progress === undefined ? {} : { progress: clampProgress(progress) });
 }
 
 /** Kling reports no progress: estimate it from the time spent against the expected render time, never past 95. */
