@@ -5,7 +5,8 @@ import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveFfmpegBinaries } from '../../src/media/ffmpeg-binaries.ts';
-import { h264PixelFormat, probeMp4 } from '../../src/media/probe-mp4.ts';
+import { h264PixelFormat } from '../../src/media/h264-pixel-format.ts';
+import { probeMp4 } from '../../src/media/probe-mp4.ts';
 import { probeVideo, probeWithFfprobe, type VideoProbe } from '../../src/media/probe-video.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
