@@ -186,7 +186,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       },
     },
     metrics: { observeRequest: metrics.observeRequest, render: metrics.render },
-    dashboard: { sessionKeys: deriveSessionKeys(secrets.dashboardKey), secureCookies: () => publicUrl.startsWith('https:'), publicUrl: () => publicUrl },
+    dashboard: { sessionKeys: deriveSessionKeys(secrets.dashboardKey, secrets.masterKey), secureCookies: () => publicUrl.startsWith('https:'), publicUrl: () => publicUrl },
     log,
   });
 

@@ -10,6 +10,7 @@ import type { Database } from './schema.ts';
 import { LOCAL_PROVIDER } from './task-repository.ts';
 import type { TaskOutbox } from './task-outbox.ts';
 import { leasedTransition } from './task-transition.ts';
+import { isStorableText } from './text-guards.ts';
 
 /** `provider` of a task that waits to be routed to a channel. */
 export const ROUTE_PENDING = 'auto';
@@ -26,7 +27,7 @@ function callbackBodyUnlessNudged(seenNudges: number) {
   return sql<string | null>`case when nudges > cast(${seenNudges} as integer) then callback_body else null end`;
 }
 
-/** The largest callback body kept for the next check (a Kling callback is about 1 KiB). */
+/** The largest callback body kept for the next check, in UTF-16 units (a Kling callback is about 1 KiB). */
 export const MAX_CALLBACK_BODY = 64 * 1024;
 
 /** `outbox` queues the client's delivery when a task starts running (absent: none are queued). */
@@ -120,7 +121,7 @@ export function createUpstreamTasks(db: Kysely<Database>, kind: DatabaseKind, ou
         .set({
           nudges: sql<number>`nudges + 1`,
           due_at: sql<number>`case when lease_token is null then cast(${now} as bigint) else due_at end`,
-          callback_body: body !== null && body.length <= MAX_CALLBACK_BODY ? body : null,
+          callback_body: body !== null && body.length <= MAX_CALLBACK_BODY && isStorableText(body) ? body : null,
         })
         .where('id', '=', id)
         .where('due_at', 'is not', null)

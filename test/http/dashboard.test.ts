@@ -211,6 +211,36 @@ describe('dashboard sessions and task pages', () => {
     expect(out.headers.get('set-cookie')).toMatch(/^reelay_session=;.*Max-Age=0/);
   });
 
+  it('answers an unknown dashboard path with its own 404, and refuses a big form before reading it', async () => {
+    const page = await asAlice.get('/dashboard/nope');
+    expect(page.status).toBe(404);
+    expect(await page.text()).toContain('There is no such page.');
+    const api = await asAlice.postJson('/dashboard/api/nope', {});
+    expect(api.status).toBe(404);
+    expect(((await api.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    const id = await createTask(server, alice.key, 'big form');
+    const big = await asAlice.postForm(`/dashboard/tasks/${id}/cancel`, { filler: 'x'.repeat(100_000) });
+    expect(big.status).toBe(413);
+  });
+
+  it('signs every session out when the master key is replaced', async () => {
+    const env = { REELAY_SECRET: 's'.repeat(48) };
+    const before = await startTestServer({ env: { ...env, REELAY_MASTER_KEY: 'rlm_before_' + 'a'.repeat(24) } });
+    const client = await signIn(before.url, before.masterKey);
+    await before.stop();
+    const after = await startTestServer({ env: { ...env, REELAY_MASTER_KEY: 'rlm_after_' + 'b'.repeat(24) } });
+    try {
+      const res = await fetch(`${after.url}/dashboard/tasks`, { headers: { cookie: client.cookie }, redirect: 'manual' });
+      expect(res.status).toBe(303);
+      expect(res.headers.get('location')).toMatch(/^\/dashboard\/login/);
+      // The same secret and master key would have kept it.
+      const again = await signIn(after.url, after.masterKey);
+      expect((await fetch(`${after.url}/dashboard/tasks`, { headers: { cookie: again.cookie } })).status).toBe(200);
+    } finally {
+      await after.stop();
+    }
+  });
+
   it('sends a strict CSP and serves its assets with an ETag', async () => {
     const res = await asAlice.get('/dashboard/tasks');
     const csp = res.headers.get('content-security-policy') ?? '';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { internalId, klingTaskId } from '../../src/domain/ids.ts';
 import type { Db } from '../../src/store/database.ts';
 import { createTaskRepository, type TaskRepository } from '../../src/store/task-repository.ts';
-import { ROUTE_PENDING, createUpstreamTasks, type UpstreamTasks } from '../../src/store/upstream-tasks.ts';
+import { MAX_CALLBACK_BODY, ROUTE_PENDING, createUpstreamTasks, type UpstreamTasks } from '../../src/store/upstream-tasks.ts';
 import { backends } from '../support/databases.ts';
 import { eachDatabase } from '../support/each-database.ts';
 import { videoRequest } from '../support/video-request.ts';
@@ -80,6 +80,29 @@ describe.each(backends)('remote task writes on $name', (backend) => {
     expect(handedBack).toBe(true);
     expect(await tasks.claimDue(clock + 3, 1, 30_000, 'tok3', 'remote')).toHaveLength(1);
     expect(claimed.id).toBe(t.id);
+  });
+
+  it("keeps a callback's body for the check it prompts, drops it at the hand-back unless a newer one came, and never keeps one it cannot store", async () => {
+    const t = await insertRouted();
+    await claimOne('tok');
+    await upstream.reserve(t.id, 'tok', 'ch', 1, clock);
+    await upstream.accepted(t.id, 'tok', 'up-1', { checkAt: clock + 60_000, seenNudges: 0 }, clock);
+    expect(await upstream.nudge(t.id, clock, '{"task_status":"processing"}')).toBe(true);
+    const [first] = await tasks.claimDue(clock, 1, 30_000, 'tok2', 'remote');
+    expect(await upstream.callbackBody(t.id)).toBe('{"task_status":"processing"}');
+    // A newer callback during the lease: kept through the hand-back (last one wins).
+    await upstream.nudge(t.id, clock, '{"task_status":"succeed"}');
+    await upstream.scheduleCheck(t.id, 'tok2', 'queued', { dueAt: clock + 60_000, seenNudges: first?.nudges ?? 0 }, clock);
+    expect(await upstream.callbackBody(t.id)).toBe('{"task_status":"succeed"}');
+    // Read by this check and handed back with no newer one: gone.
+    const [second] = await tasks.claimDue(clock, 1, 30_000, 'tok3', 'remote');
+    await upstream.scheduleCheck(t.id, 'tok3', 'queued', { dueAt: clock + 60_000, seenNudges: second?.nudges ?? 0 }, clock);
+    expect(await upstream.callbackBody(t.id)).toBeNull();
+    // A NUL (PostgreSQL text refuses it) or an oversized body still wakes the task, without its body.
+    expect(await upstream.nudge(t.id, clock, '{"x":"\u0000"}')).toBe(true);
+    expect(await upstream.callbackBody(t.id)).toBeNull();
+    expect(await upstream.nudge(t.id, clock, 'x'.repeat(MAX_CALLBACK_BODY + 1))).toBe(true);
+    expect(await upstream.callbackBody(t.id)).toBeNull();
   });
 
   it('makes an accepted task due at once when its callback came in before the accept was written', async () => {

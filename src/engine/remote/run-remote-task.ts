@@ -93,7 +93,8 @@ async function checkOn(a: RemoteAttempt, channel: Channel, upstreamId: string): 
 /** The state the task's unread callback body reports, or null. */
 async function reportedState(a: RemoteAttempt, channel: Channel, upstreamId: string): Promise<UpstreamState | null> {
   const parse = channel.provider.parseCallback;
-  if (!parse || a.task.nudges === 0) return null;
+  // After a failed copy the upstream is asked for fresh links: a callback's may be the stale ones.
+  if (!parse || a.task.nudges === 0 || a.task.mirrorFailures > 0) return null;
   const body = await a.deps.upstream.callbackBody(a.task.id);
   return body === null ? null : parse(body, { upstreamId, kind: a.task.kind });
 }

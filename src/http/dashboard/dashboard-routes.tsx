@@ -11,6 +11,7 @@ import { createMiddleware } from 'hono/factory';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { AppError } from '../../domain/errors.ts';
+import { limitBody } from '../read-json.ts';
 import { loadDashboardAssets } from './dashboard-assets.ts';
 import type { DashboardDeps, DashboardEnv } from './dashboard-env.ts';
 import { CSRF_FIELD, CSRF_HEADER } from './dashboard-session.ts';
@@ -63,6 +64,9 @@ function safeNext(next: unknown): string {
   return `${url.pathname}${url.search}`;
 }
 
+/** The largest dashboard form read for its CSRF field (key limits, a replay, a cancel). */
+const FORM_BYTES = 64 * 1024;
+
 const isApi = (c: Context) => c.req.path.startsWith(`${DASHBOARD}/api/`);
 
 export function createDashboardRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
@@ -102,7 +106,7 @@ export function createDashboardRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
     return c.html(<LoginPage next={safeNext(c.req.query('next'))} />);
   });
 
-  app.post('/login', async (c) => {
+  app.post('/login', limitBody(), async (c) => {
     const form = await c.req.parseBody();
     const next = safeNext(form.next);
     const key = typeof form.key === 'string' ? form.key.trim() : '';
@@ -132,6 +136,8 @@ export function createDashboardRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
       if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
         let token = c.req.header(CSRF_HEADER);
         if (token === undefined && /^(application\/x-www-form-urlencoded|multipart\/form-data)/.test(c.req.header('content-type') ?? '')) {
+          // The dashboard's forms are small: a big one is not read before its token is known.
+          if (!(Number(c.req.header('content-length') ?? Infinity) <= FORM_BYTES)) return c.json({ error: { code: 'body_too_large', message: `a dashboard form is at most ${FORM_BYTES} bytes, with a content-length` } }, 413);
           const field = (await c.req.parseBody())[CSRF_FIELD];
           token = typeof field === 'string' ? field : undefined;
         }
@@ -155,7 +161,8 @@ export function createDashboardRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
   registerPlayground(app, deps);
   registerAdminPages(app, deps);
 
-  app.notFound((c) => (isApi(c) ? c.json({ error: { code: 'not_found', message: `${c.req.method} ${c.req.path} is not a dashboard route` } }, 404) : c.html(<ErrorPage status={404} message="There is no such page." />, 404)));
+  // A mounted app's notFound is not consulted by hono: the last route catches the rest.
+  app.all('*', (c) => (isApi(c) ? c.json({ error: { code: 'not_found', message: `${c.req.method} ${c.req.path} is not a dashboard route` } }, 404) : c.html(<ErrorPage status={404} message="There is no such page." />, 404)));
   app.onError((e, c) => {
     // hono's own refusals (the csrf() Origin check: 403).
     if (e instanceof HTTPException) return e.getResponse();

@@ -47,8 +47,12 @@ export type SessionStore = {
   checkCsrf(session: DashboardSession, token: string | undefined): boolean;
 };
 
-export function deriveSessionKeys(secret: Buffer): SessionKeys {
-  const sub = (purpose: string) => createHmac('sha256', secret).update(purpose).digest();
+/**
+ * The master key is part of the cookie key: a master key replaced (say, after a leak) signs out
+ * every session, the master's included, at once; an API key's sessions end when it is revoked.
+ */
+export function deriveSessionKeys(secret: Buffer, masterKey: string): SessionKeys {
+  const sub = (purpose: string) => createHmac('sha256', secret).update(purpose).update('\0').update(masterKey).digest();
   return { cookie: sub('dashboard-session-cookie'), csrf: sub('dashboard-session-csrf') };
 }
 

@@ -111,6 +111,8 @@ export function registerTaskPages(app: DashboardApp, deps: DashboardDeps): void 
           if (woken) {
             woken = false;
             const tasks = await deps.reads.recentTasks({ keyId, limit: LIST_LIMIT, status });
+            // Only the rows in view are remembered: a tab left open for days holds 50, not all.
+            for (const id of [...sent.keys()]) if (!tasks.some((t) => t.publicId === id)) sent.delete(id);
             // Oldest first, so a client inserting new rows at the top ends with the newest on top.
             for (const t of [...tasks].reverse()) {
               const fp = rowFingerprint(t);
