@@ -157,7 +157,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   );
   const createTask = createTaskCreator({ tasks, idempotencyKeys: createIdempotencyKeys(db.kysely), wakeup, providerFor: (model) => (router.serves(model) ? ROUTE_PENDING : LOCAL_PROVIDER), prices: config.prices, now });
   const thumbnail = createThumbnailer({ ffmpeg: ffmpeg.ffmpeg, storage, workDir: path.join(workRoot, 'thumbnails') });
-  const app = createApp({ db: db.kysely, tasks, keys, createTask, storage, links, masterKey: secrets.masterKey, models: config.file.models, prices: config.prices,
+  const app = createApp({ db: db.kysely, dbKind: db.kind, tasks, keys, createTask, storage, links, masterKey: secrets.masterKey, models: config.file.models, prices: config.prices,
     thumbnail,
     channels: createChannelStatus(router, upstream, now),
     upstreamCallbacks: {

@@ -16,6 +16,7 @@ import { createTaskDeletion } from '../store/task-deletion.ts';
 import { createTaskPageAfter } from '../store/task-page-after.ts';
 import type { ApiKeyStore } from '../store/api-keys.ts';
 import type { Database } from '../store/schema.ts';
+import type { DatabaseKind } from '../store/database.ts';
 import type { TaskRepository } from '../store/task-repository.ts';
 import type { DeliveryStore } from '../store/deliveries.ts';
 import type { Task } from '../domain/task.ts';
@@ -46,6 +47,7 @@ import { reelayError } from './reelay-error.ts';
 
 export type AppDeps = {
   db: Kysely<Database>;
+  dbKind: DatabaseKind;
   tasks: TaskRepository;
   keys: ApiKeyStore;
   createTask: TaskCreator;
@@ -113,7 +115,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       sessions: createSessionStore({ keys: deps.keys, sessionKeys: deps.dashboard.sessionKeys, secureCookies: deps.dashboard.secureCookies, now: Date.now }),
       keys: deps.keys,
       tasks: deps.tasks,
-      reads: createDashboardReads(deps.db),
+      reads: createDashboardReads(deps.db, deps.dbKind),
       deliveries: deps.webhooks.deliveries,
       events: deps.sharedTaskRoutes.events,
       cancelTask: deps.sharedTaskRoutes.cancelTask,
