@@ -7,6 +7,7 @@
  * The prefixes repeat how app.ts mounts the route groups; the segments below them come from the
  * same constants the route files loop over, so a new kind, product or Novita model is picked up.
  */
+import { AppError } from '../domain/errors.ts';
 import { TASK_KINDS, type TaskKind } from '../domain/task.ts';
 import type { VideoRequest } from '../domain/video-request.ts';
 import type { KlingFlavor } from '../dialects/kling/flavors.ts';
@@ -101,4 +102,18 @@ export function createRequestParser(path: string, models: readonly string[]): Cr
     if (parser) return parser;
   }
   return null;
+}
+
+/**
+ * A body as the create route at `path` would take it: its size limit (`bytes`, as the caller
+ * measured the body), then its parser. For the places that judge a body without that route:
+ * the price estimate and the dashboard's playground. `path` must be a create path.
+ */
+export function parseAsCreateRoute(path: string, body: unknown, bytes: number, models: readonly string[]): ParsedCreate {
+  const parser = createRequestParser(path, models);
+  if (!parser) throw new Error(`no create route at ${path}`);
+  if (bytes > parser.maxBytes) {
+    throw new AppError('body_too_large', `body must be at most ${parser.maxBytes} bytes (${parser.maxBytes / 1024 / 1024} MiB) for ${path}; it is ${bytes}`, { field: 'body' });
+  }
+  return parser.parse(body);
 }

@@ -12,7 +12,7 @@ import type { TaskKind } from '../../domain/task.ts';
 import { ASPECT_RATIOS, LIMITS, TIERS, type Tier } from '../../domain/video-request.ts';
 import { mintKlingTaskId } from '../../dialects/kling/flavors.ts';
 import { priceOf } from '../../engine/create-task.ts';
-import { createRequestParser, type ParsedCreate } from '../create-request-parsers.ts';
+import { parseAsCreateRoute, type ParsedCreate } from '../create-request-parsers.ts';
 import { readIdempotency } from '../idempotency.ts';
 import { IMAGE_BODY_BYTES, limitBody, readJsonBody } from '../read-json.ts';
 import type { DashboardApp, DashboardDeps, DashboardEnv } from './dashboard-env.ts';
@@ -39,15 +39,9 @@ function kindOf(body: unknown): TaskKind {
 async function parseKlingBody(c: Context<DashboardEnv>, deps: DashboardDeps): Promise<ParsedCreate> {
   const body = await readJsonBody(c);
   const path = `${KLING_PREFIX}/videos/${kindOf(body)}`;
-  const parser = createRequestParser(path, deps.models);
-  if (!parser) throw new Error(`no create parser at ${path}`);
   // The routes below are bounded by the image-to-video limit; a text-to-video body keeps its smaller one.
   // hono keeps the body it already read, so this reads no second copy.
-  const bytes = (await c.req.arrayBuffer()).byteLength;
-  if (bytes > parser.maxBytes) {
-    throw new AppError('body_too_large', `request body must be at most ${parser.maxBytes} bytes (${parser.maxBytes / 1024 / 1024} MiB) for ${path}`);
-  }
-  const parsed = parser.parse(body);
+  const parsed = parseAsCreateRoute(path, body, (await c.req.arrayBuffer()).byteLength, deps.models);
   if (parsed.dialect !== KLING_FLAVOR) throw new Error(`${path} parses the ${parsed.dialect} dialect, not ${KLING_FLAVOR}`);
   return parsed;
 }

@@ -18,7 +18,7 @@ import { AppError } from '../../domain/errors.ts';
 import { priceOf } from '../../engine/create-task.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { Authenticator } from '../authenticate.ts';
-import { CREATE_PATHS, createRequestParser } from '../create-request-parsers.ts';
+import { CREATE_PATHS, createRequestParser, parseAsCreateRoute } from '../create-request-parsers.ts';
 import { IMAGE_BODY_BYTES, limitBody, readJsonBody } from '../read-json.ts';
 import { errorResponse, type RenderError } from '../to-app-error.ts';
 
@@ -73,18 +73,13 @@ export function createPricingRoutes(deps: PricingRouteDeps): Hono<AppEnv> {
 
   app.post('/pricing/estimate', auth, limitBody(ESTIMATE_BODY_BYTES), async (c) => {
     const { path, body } = readEstimateRequest(await readJsonBody(c));
-    const parser = createRequestParser(path, deps.models);
-    if (!parser) {
+    if (!createRequestParser(path, deps.models)) {
       const shown = path.length > 64 ? `${path.slice(0, 64)}…` : path;
       throw new AppError('invalid_parameter', `path '${shown}' is not a create path; create paths: ${CREATE_PATHS.join(', ')}`, { field: 'path' });
     }
     // The create route stops reading at its limit. Measured on the body re-serialized compactly,
     // as clients send it: the bytes of one client's spacing are not known here.
-    const bytes = Buffer.byteLength(JSON.stringify(body));
-    if (bytes > parser.maxBytes) {
-      throw new AppError('body_too_large', `body must be at most ${parser.maxBytes} bytes (${parser.maxBytes / 1024 / 1024} MiB) for ${path}; it is ${bytes}`, { field: 'body' });
-    }
-    const { dialect, request } = parser.parse(body);
+    const { dialect, request } = parseAsCreateRoute(path, body, Buffer.byteLength(JSON.stringify(body)), deps.models);
     const price = priceOf(deps.prices, request);
     return c.json(
       {
