@@ -10,6 +10,8 @@ import { createTaskCreator } from './engine/create-task.ts';
 import { createTaskCanceler } from './engine/cancel-task.ts';
 import { createTaskEvents } from './engine/task-events.ts';
 import { createWakeup } from './engine/wakeup.ts';
+import { callbackIsNews } from './engine/callback-news.ts';
+import { isTerminal } from './domain/task.ts';
 import { createWorker, type Worker } from './engine/worker.ts';
 import { createApp } from './http/app.ts';
 import { createDiskStorage } from './media/disk-storage.ts';
@@ -163,6 +165,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     upstreamCallbacks: {
       tokens: callbackTokens,
       nudge: async (taskId, body) => {
+        const task = await upstream.callbackContext(taskId);
+        if (task && !isTerminal(task.status) && !callbackIsNews(task, router.get(task.provider)?.provider, body)) return true;
         const woke = await upstream.nudge(taskId, now(), body);
         // The task's lease may be another instance's: tell them all.
         if (woke) {

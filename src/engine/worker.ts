@@ -74,9 +74,13 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): Worker {
       // Always claimed, even with no channel configured: a task routed while channels existed must
       // still end (on the local renderer or failed), never sit queued forever.
       const remoteFree = options.remoteConcurrency - busyIn('remote');
-      const claimed = (await claim('local', localFree)) + (await claim('remote', remoteFree));
-      const saturated = localFree <= 0 && remoteFree <= 0;
-      if (claimed === 0 || saturated) await deps.wakeup.wait(options.pollMs);
+      const local = await claim('local', localFree);
+      const remote = await claim('remote', remoteFree);
+      // Straight on only when a pool took all it had room for (more may be due). Otherwise sleep
+      // until new work is announced (a notify during the claims counts) or the next poll: a claim
+      // that finds nothing is a write like any other.
+      const filled = (localFree > 0 && local === localFree) || (remoteFree > 0 && remote === remoteFree);
+      if (!filled) await deps.wakeup.wait(options.pollMs);
     }
   }
 

@@ -1,6 +1,6 @@
 /** Storage on the local disk under one root folder (the embedded default: `<data dir>/media`). */
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isValidKey, type Storage } from './storage.ts';
@@ -17,14 +17,21 @@ export function createDiskStorage(root: string): Storage {
     async putFile(key, sourcePath) {
       const target = pathOf(key);
       await mkdir(path.dirname(target), { recursive: true });
-      // Copy to a temporary name, then rename: a reader never sees a half-written file.
-      const temp = `${target}.${randomBytes(6).toString('hex')}.part`;
+      // The source is the caller's scratch file: on the same disk it is moved in, one atomic
+      // rename and no copy of the video. Across disks it is copied to a temporary name, then
+      // renamed: a reader never sees a half-written file.
       try {
-        await copyFile(sourcePath, temp);
-        await rename(temp, target);
+        await rename(sourcePath, target);
       } catch (e) {
-        await rm(temp, { force: true });
-        throw e;
+        if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+        const temp = `${target}.${randomBytes(6).toString('hex')}.part`;
+        try {
+          await copyFile(sourcePath, temp);
+          await rename(temp, target);
+        } catch (copyError) {
+          await rm(temp, { force: true });
+          throw copyError;
+        }
       }
       return { size: (await stat(target)).size };
     },
@@ -40,6 +47,22 @@ export function createDiskStorage(root: string): Storage {
       // 256 KiB reads rather than 64 KiB: each chunk crosses a Web stream into the response, and
       // that per-chunk cost, not the disk, bounded downloads against nginx (bench/media.ts).
       return createReadStream(pathOf(key), { highWaterMark: READ_CHUNK, ...(range ? { start: range.start, end: range.end } : {}) });
+    },
+    async readSlice(key, range) {
+      const length = range.end - range.start + 1;
+      const file = await open(pathOf(key), 'r');
+      try {
+        const buffer = Buffer.allocUnsafe(length);
+        let filled = 0;
+        while (filled < length) {
+          const { bytesRead } = await file.read(buffer, filled, length - filled, range.start + filled);
+          if (bytesRead === 0) throw new Error(`the object ${key} ended before byte ${range.end}`);
+          filled += bytesRead;
+        }
+        return buffer;
+      } finally {
+        await file.close();
+      }
     },
     async delete(key) {
       await rm(pathOf(key), { force: true });

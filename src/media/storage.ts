@@ -6,12 +6,20 @@ export type StoredObject = { size: number };
 export type ByteRange = { start: number; end: number };
 
 export type Storage = {
-  /** Copies a local file in under `key` (atomically: readers never see half a file). */
+  /**
+   * Takes a local file in under `key` (atomically: readers never see half a file). The source is
+   * the caller's scratch file and may be moved rather than copied: it is not there afterwards.
+   */
   putFile(key: string, sourcePath: string): Promise<StoredObject>;
   /** Size of the object, or null when there is none. */
   stat(key: string): Promise<StoredObject | null>;
   /** The whole object, or the inclusive byte range. */
   read(key: string, range?: ByteRange): Readable;
+  /**
+   * The inclusive byte range in one buffer, for small slices (a player's Range requests): one
+   * read, no stream. Absent: `read` serves every range. Rejects when the object is gone.
+   */
+  readSlice?(key: string, range: ByteRange): Promise<Buffer>;
   /** Removes the object; a missing key is no error. */
   delete(key: string): Promise<void>;
   /**

@@ -2,9 +2,10 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
+import { groupCommitSqliteDialect, type StatementSource } from './sqlite-group-driver.ts';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -30,13 +31,18 @@ const PG_INT8 = 20;
 export function openDatabase(options: OpenDatabaseOptions): Db {
   if (options.url) return openPostgres(options.url, options);
   mkdirSync(options.dataDir, { recursive: true });
-  const file = new SqliteDatabase(path.join(options.dataDir, 'reelay.db'));
-  file.pragma('journal_mode = WAL');
-  file.pragma(`synchronous = ${options.sqliteSynchronous ?? 'FULL'}`);
+  const file = path.join(options.dataDir, 'reelay.db');
+  const writer = new SqliteDatabase(file);
+  writer.pragma('journal_mode = WAL');
+  writer.pragma(`synchronous = ${options.sqliteSynchronous ?? 'FULL'}`);
   // The CLI may write (keys) while the server runs; wait for the lock instead of failing.
-  file.pragma('busy_timeout = 5000');
-  file.pragma('foreign_keys = ON');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
+  writer.pragma('busy_timeout = 5000');
+  writer.pragma('foreign_keys = ON');
+  // Reads outside transactions: WAL lets them run beside the writer's open group (see the driver).
+  const reader = new SqliteDatabase(file);
+  reader.pragma('busy_timeout = 5000');
+  reader.pragma('query_only = ON');
+  const kysely = new Kysely<Database>({ dialect: groupCommitSqliteDialect(withStatementCache(writer), withStatementCache(reader)) });
   return { kysely, kind: 'sqlite', close: () => kysely.destroy() };
 }
 
@@ -50,10 +56,13 @@ const STATEMENT_CACHE = 1000;
  * because better-sqlite3 runs a statement to completion synchronously before the next one starts
  * (Kysely's stream() would hold one open across awaits: nothing in Reelay streams).
  */
-function withStatementCache(file: SqliteDatabase.Database): { close(): void; prepare(sql: string): SqliteDatabase.Statement } {
+function withStatementCache(file: SqliteDatabase.Database): StatementSource {
   const cache = new Map<string, SqliteDatabase.Statement>();
   return {
     close: () => file.close(),
+    get inTransaction() {
+      return file.inTransaction;
+    },
     prepare(sql) {
       let statement = cache.get(sql);
       if (statement) return statement;
@@ -83,3 +92,4 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Db {
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { kysely, kind: 'postgres', close: () => kysely.destroy() };
 }
+

@@ -123,6 +123,8 @@ export function createTaskRepository(db: Kysely<Database>, kind: DatabaseKind, o
       let due = db.selectFrom('tasks').select('id').where('due_at', '<=', now).orderBy('due_at').limit(limit);
       if (pool === 'local') due = due.where('provider', '=', LOCAL_PROVIDER);
       if (pool === 'remote') due = due.where('provider', '<>', LOCAL_PROVIDER);
+      // A read first: most claims find nothing due, and a read costs no write (no lock, no commit).
+      if ((await due.limit(1).execute()).length === 0) return [];
       if (kind === 'postgres') due = due.forUpdate().skipLocked();
       const rows = await db
         .updateTable('tasks')

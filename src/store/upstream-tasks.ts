@@ -4,7 +4,7 @@
  * compare-and-swap on status and lease token (see task-transition.ts).
  */
 import { sql, type Kysely } from 'kysely';
-import type { TaskStatus } from '../domain/task.ts';
+import type { TaskKind, TaskStatus } from '../domain/task.ts';
 import type { DatabaseKind } from './database.ts';
 import type { Database } from './schema.ts';
 import { LOCAL_PROVIDER } from './task-repository.ts';
@@ -128,6 +128,12 @@ export function createUpstreamTasks(db: Kysely<Database>, kind: DatabaseKind, ou
         .where('provider', '<>', LOCAL_PROVIDER)
         .executeTakeFirst();
       return r.numUpdatedRows > 0n;
+    },
+
+    /** What a callback is weighed against before it wakes the task (engine/callback-news.ts); null when unknown. */
+    async callbackContext(id: string): Promise<{ status: TaskStatus; provider: string; upstreamId: string | null; kind: TaskKind } | null> {
+      const row = await db.selectFrom('tasks').select(['status', 'provider', 'upstream_id', 'kind']).where('id', '=', id).executeTakeFirst();
+      return row ? { status: row.status as TaskStatus, provider: row.provider, upstreamId: row.upstream_id, kind: row.kind as TaskKind } : null;
     },
 
     /** The body of the task's last callback, if its check has not read it yet. */

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { firstCheckDelay, jittered, nextCheckDelay, retryDelay, type PollSettings } from '../../src/engine/poll-schedule.ts';
+import { firstCheckDelay, jittered, nextCheckDelay, plannedFirstCheckMs, retryDelay, type PollSettings } from '../../src/engine/poll-schedule.ts';
 
 // fast-check is seeded so a run repeats; override with FC_SEED to explore.
 const params = { seed: Number(process.env.FC_SEED ?? 424242), numRuns: 1000 };
@@ -76,6 +76,22 @@ describe('firstCheckDelay', () => {
     fc.assert(
       fc.property(settings, settings, unit, (a, b, r) => {
         expect(firstCheckDelay(a, () => r)).toBe(firstCheckDelay({ ...b, expectedRenderMs: a.expectedRenderMs }, () => r));
+      }),
+      params,
+    );
+  });
+
+  it('with callbacks on, is 1.5 × the expected render time, ±20 % (the check only reconciles)', () => {
+    fc.assert(
+      fc.property(settings, unit, (s, r) => {
+        const withCallbacks = { ...s, callbacks: true };
+        const planned = Math.round(s.expectedRenderMs * 1.5);
+        expect(plannedFirstCheckMs(withCallbacks)).toBe(planned);
+        expect(plannedFirstCheckMs({ ...s, callbacks: false })).toBe(s.expectedRenderMs);
+        const out = firstCheckDelay(withCallbacks, () => r);
+        expect(out).toBeGreaterThanOrEqual(Math.round(planned * 0.8));
+        expect(out).toBeLessThanOrEqual(Math.round(planned * 1.2));
+        expect(firstCheckDelay(withCallbacks, half)).toBe(planned);
       }),
       params,
     );

@@ -1,6 +1,7 @@
 /** One suite for every Storage back end: the local disk and S3 (s3rver in this process). */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,10 +41,15 @@ describe.each(backends)('$name storage', ({ start }) => {
   let storage: Storage;
   const files = tempDir('reelay-storage-src-');
   const small = randomBytes(1000);
-  const smallFile = path.join(files.dir, 'small.bin');
+  let scratchFiles = 0;
+  /** A fresh scratch file with `bytes`: putFile may move its source away. */
+  const scratch = (bytes: Buffer = small): string => {
+    const file = path.join(files.dir, `scratch-${++scratchFiles}.bin`);
+    writeFileSync(file, bytes);
+    return file;
+  };
 
   beforeAll(async () => {
-    writeFileSync(smallFile, small);
     backend = await start();
     storage = backend.storage;
   });
@@ -53,7 +59,7 @@ describe.each(backends)('$name storage', ({ start }) => {
   });
 
   it('stores a file and reports its size', async () => {
-    expect(await storage.putFile('tasks/a/video.mp4', smallFile)).toEqual({ size: 1000 });
+    expect(await storage.putFile('tasks/a/video.mp4', scratch())).toEqual({ size: 1000 });
     expect(await storage.stat('tasks/a/video.mp4')).toEqual({ size: 1000 });
   });
 
@@ -77,16 +83,14 @@ describe.each(backends)('$name storage', ({ start }) => {
 
   it('overwrites an object under the same key', async () => {
     const other = randomBytes(333);
-    const otherFile = path.join(files.dir, 'other.bin');
-    writeFileSync(otherFile, other);
-    await storage.putFile('tasks/b/video.mp4', smallFile);
-    expect(await storage.putFile('tasks/b/video.mp4', otherFile)).toEqual({ size: 333 });
+    await storage.putFile('tasks/b/video.mp4', scratch());
+    expect(await storage.putFile('tasks/b/video.mp4', scratch(other))).toEqual({ size: 333 });
     expect(await storage.stat('tasks/b/video.mp4')).toEqual({ size: 333 });
     expect((await bytesOf(storage.read('tasks/b/video.mp4'))).equals(other)).toBe(true);
   });
 
   it('deletes an object, and deleting a missing key is no error', async () => {
-    await storage.putFile('tasks/c/video.mp4', smallFile);
+    await storage.putFile('tasks/c/video.mp4', scratch());
     await storage.delete('tasks/c/video.mp4');
     expect(await storage.stat('tasks/c/video.mp4')).toBeNull();
     await expect(storage.delete('tasks/c/video.mp4')).resolves.toBeUndefined();
@@ -95,9 +99,7 @@ describe.each(backends)('$name storage', ({ start }) => {
 
   it('stores a 20 MB file (multipart on S3) and reads ranges across part boundaries', async () => {
     const big = randomBytes(20 * 1024 * 1024);
-    const bigFile = path.join(files.dir, 'big.bin');
-    writeFileSync(bigFile, big);
-    expect(await storage.putFile('tasks/big/video.mp4', bigFile)).toEqual({ size: big.length });
+    expect(await storage.putFile('tasks/big/video.mp4', scratch(big))).toEqual({ size: big.length });
     expect(await storage.stat('tasks/big/video.mp4')).toEqual({ size: big.length });
     expect((await bytesOf(storage.read('tasks/big/video.mp4'))).equals(big)).toBe(true);
     const boundary = 8 * 1024 * 1024;
@@ -108,8 +110,44 @@ describe.each(backends)('$name storage', ({ start }) => {
   }, 60_000);
 
   it('refuses an invalid key', async () => {
-    await expect(storage.putFile('../escape', smallFile)).rejects.toThrow(/invalid storage key/);
+    await expect(storage.putFile('../escape', scratch())).rejects.toThrow(/invalid storage key/);
   });
+});
+
+describe('disk storage takes a scratch file in', () => {
+  it('moves it on the same disk: the stored file is the scratch file itself, not a copy', async () => {
+    const root = tempDir('reelay-disk-move-');
+    try {
+      const storage = createDiskStorage(path.join(root.dir, 'media'));
+      const source = path.join(root.dir, 'scratch.mp4');
+      writeFileSync(source, randomBytes(4096));
+      const inode = statSync(source).ino;
+      expect(await storage.putFile('tasks/m/video.mp4', source)).toEqual({ size: 4096 });
+      expect(existsSync(source)).toBe(false);
+      expect(statSync(path.join(root.dir, 'media/tasks/m/video.mp4')).ino).toBe(inode);
+    } finally {
+      root.remove();
+    }
+  });
+
+  // /dev/shm is a tmpfs on Linux, another file system than the temp dir: rename fails with EXDEV.
+  const otherDisk = existsSync('/dev/shm') && statSync('/dev/shm').dev !== statSync(tmpdir()).dev ? '/dev/shm' : null;
+  it.skipIf(otherDisk === null)('copies it from another disk through a temporary name, leaving nothing half-written', async () => {
+    const root = tempDir('reelay-disk-copy-');
+    const source = path.join(otherDisk ?? '', `reelay-scratch-${randomBytes(6).toString('hex')}.mp4`);
+    try {
+      const storage = createDiskStorage(path.join(root.dir, 'media'));
+      const bytes = randomBytes(300_000);
+      writeFileSync(source, bytes);
+      expect(await storage.putFile('tasks/x/video.mp4', source)).toEqual({ size: bytes.length });
+      expect(readFileSync(path.join(root.dir, 'media/tasks/x/video.mp4')).equals(bytes)).toBe(true);
+      expect(readdirSync(path.join(root.dir, 'media/tasks/x'))).toEqual(['video.mp4']);
+    } finally {
+      rmSync(source, { force: true });
+      root.remove();
+    }
+  });
+  if (otherDisk === null) console.log('SKIPPED: disk storage cross-device copy (no /dev/shm on another file system)');
 });
 
 describe('S3 presigned links for a public endpoint (REELAY_S3_PUBLIC_ENDPOINT)', () => {

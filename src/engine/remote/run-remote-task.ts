@@ -13,7 +13,7 @@ import { ROUTE_PENDING } from '../../store/upstream-tasks.ts';
 import type { Channel } from '../channel-router.ts';
 import { cancelIfRequested, completeUnlessCanceled } from '../finish-task.ts';
 import { MirrorError, mirrorVideos } from '../mirror-videos.ts';
-import { jittered, nextCheckDelay, retryDelay } from '../poll-schedule.ts';
+import { jittered, nextCheckDelay, plannedFirstCheckMs, retryDelay } from '../poll-schedule.ts';
 import { deferRemote, failRemote, type RemoteAttempt, type RemoteTaskDeps } from './remote-attempt.ts';
 import { resolveUnknownSubmit, routeAndSubmit } from './submit-remote-task.ts';
 import type { Attempt } from '../run-local-task.ts';
@@ -104,8 +104,8 @@ async function pending(a: RemoteAttempt, channel: Channel, phase: 'queued' | 'ru
   const now = deps.now();
   let delay = nextCheckDelay(channel.config, task.checks, deps.random);
   // A "started" or "rendering" callback says nothing about when the render ends: the next check
-  // keeps the plan the submit made (the expected render time), which the callback's nudge replaced.
-  if (fromCallback) delay = Math.max(delay, (task.submitStartedAt ?? task.createdAt) + channel.config.expectedRenderMs - now);
+  // keeps the plan the submit made (its first check), which the callback's nudge replaced.
+  if (fromCallback) delay = Math.max(delay, (task.submitStartedAt ?? task.createdAt) + plannedFirstCheckMs(channel.config) - now);
   if (phase === 'running' && a.status === 'queued') {
     if (!(await deps.upstream.running(task.id, a.token, 0, now))) return;
     a.status = 'running';

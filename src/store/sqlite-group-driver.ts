@@ -1,0 +1,279 @@
+/**
+ * Kysely's SQLite driver, with every write sharing its commit (and its fsync) with the writes
+ * around it. Under `synchronous = FULL` each commit waits for an fsync, and better-sqlite3 waits
+ * on the event loop's thread: with 10,000 tasks in flight the engine spent a third of its time in
+ * ~175,000 single-statement commits (claims, callback nudges, check hand-backs, status changes;
+ * profiled with bench/engine.ts). Here:
+ *
+ * - A write outside a transaction, or a whole transaction, is a unit. Units run one at a time on
+ *   the writer connection, inside the group's open transaction (`begin immediate`); a transaction
+ *   is a savepoint there, so its rollback undoes only itself.
+ * - The group commits once the event loop has run what was ready (setImmediate), so writes
+ *   issued together — by independent requests, attempts and loops — share one COMMIT.
+ * - A unit's promise settles only after that COMMIT: the caller hears "done" when it is durable,
+ *   exactly as with autocommit, and a failed COMMIT fails every unit of the group.
+ * - Reads outside a transaction go to a second connection (WAL: readers never wait for the writer)
+ *   and see only committed data, never a group still open. Reads inside a transaction see its own
+ *   writes on the writer.
+ * - A unit that fails or rolls back settles after its group commits too, so a read that follows
+ *   it sees what the units before it wrote (an idempotency retry finds the record that won).
+ */
+import type SqliteDatabase from 'better-sqlite3';
+import {
+  CompiledQuery,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type Kysely,
+  type QueryResult,
+} from 'kysely';
+
+export type StatementSource = { prepare(sql: string): SqliteDatabase.Statement; close(): void; readonly inTransaction: boolean };
+
+type Group = { committed: Promise<void>; settle: (error?: unknown) => void };
+
+/** One open unit at a time on the writer: a transaction spans awaits, and nothing may interleave. */
+class UnitLock {
+  #tail: Promise<void> = Promise.resolve();
+  lock(): Promise<() => void> {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const acquired = this.#tail.then(() => release);
+    this.#tail = this.#tail.then(() => held);
+    return acquired;
+  }
+}
+
+function run(statements: StatementSource, query: CompiledQuery): QueryResult<unknown> {
+  const statement = statements.prepare(query.sql);
+  const parameters = query.parameters as unknown[];
+  if (statement.reader) return { rows: statement.all(parameters) };
+  const { changes, lastInsertRowid } = statement.run(parameters);
+  return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+}
+
+const raw = (sql: string) => CompiledQuery.raw(sql);
+
+export class GroupCommitSqliteDriver implements Driver {
+  readonly #writer: StatementSource;
+  readonly #reader: StatementSource;
+  readonly #lock = new UnitLock();
+  /** sql -> whether it only reads (decided once per statement text, on the writer). */
+  readonly #readOnly = new Map<string, boolean>();
+  #group: Group | null = null;
+  #destroyed = false;
+
+  constructor(writer: StatementSource, reader: StatementSource) {
+    this.#writer = writer;
+    this.#reader = reader;
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return new GroupConnection(this);
+  }
+
+  async releaseConnection(): Promise<void> {}
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    const c = connection as GroupConnection;
+    const release = await this.#lock.lock();
+    try {
+      this.#refuseClosed();
+      c.group = this.#openGroup();
+      run(this.#writer, raw('savepoint reelay_unit'));
+    } catch (e) {
+      release();
+      throw e;
+    }
+    c.release = release;
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    const c = connection as GroupConnection;
+    try {
+      run(this.#writer, raw('release reelay_unit'));
+    } finally {
+      c.endUnit();
+    }
+    await c.group?.committed;
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    const c = connection as GroupConnection;
+    try {
+      // SQLite may have rolled the whole group back itself (disk full, I/O error): then the group
+      // is lost, and its commit reports that to every unit in it.
+      if (this.#writer.inTransaction) {
+        run(this.#writer, raw('rollback to reelay_unit'));
+        run(this.#writer, raw('release reelay_unit'));
+      }
+    } finally {
+      c.endUnit();
+    }
+    await c.group?.committed.catch(() => undefined);
+  }
+
+  async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(raw(`savepoint "${name}"`));
+  }
+
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(raw(`rollback to "${name}"`));
+  }
+
+  async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(raw(`release "${name}"`));
+  }
+
+  async destroy(): Promise<void> {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    // The last group commits before the files close.
+    const release = await this.#lock.lock();
+    try {
+      this.#commit();
+    } finally {
+      release();
+      this.#reader.close();
+      this.#writer.close();
+    }
+  }
+
+  /** A query outside a transaction: a read at once on the reader, a write as a unit of the group. */
+  async runAlone(query: CompiledQuery): Promise<QueryResult<unknown>> {
+    this.#refuseClosed();
+    if (this.#isReadOnly(query.sql)) return run(this.#reader, query);
+    const release = await this.#lock.lock();
+    let group: Group | null = null;
+    let result: QueryResult<unknown>;
+    try {
+      this.#refuseClosed();
+      group = this.#openGroup();
+      result = this.runInUnit(query);
+    } catch (e) {
+      release();
+      await group?.committed.catch(() => undefined);
+      throw e;
+    }
+    release();
+    await group.committed;
+    return result;
+  }
+
+  /** A statement of the unit holding the lock. */
+  runInUnit(query: CompiledQuery): QueryResult<unknown> {
+    try {
+      return run(this.#writer, query);
+    } catch (e) {
+      // Some errors (disk full, I/O) make SQLite roll the whole transaction back: every unit of the
+      // group is lost, and the next write must begin a new group rather than run in autocommit.
+      if (this.#group && !this.#writer.inTransaction) this.#abandonGroup(e);
+      throw e;
+    }
+  }
+
+  #abandonGroup(error: unknown): void {
+    const group = this.#group;
+    this.#group = null;
+    group?.settle(error);
+  }
+
+  #refuseClosed(): void {
+    if (this.#destroyed) throw new Error('the database is closed');
+  }
+
+  #isReadOnly(sql: string): boolean {
+    let readOnly = this.#readOnly.get(sql);
+    if (readOnly === undefined) {
+      readOnly = this.#writer.prepare(sql).readonly;
+      if (this.#readOnly.size > 10_000) this.#readOnly.clear();
+      this.#readOnly.set(sql, readOnly);
+    }
+    return readOnly;
+  }
+
+  /** The open group, or a new one (beginning its transaction); called only with the unit lock held. */
+  #openGroup(): Group {
+    if (this.#group) return this.#group;
+    run(this.#writer, raw('begin immediate'));
+    let settle!: (error?: unknown) => void;
+    const committed = new Promise<void>((resolve, reject) => (settle = (error) => (error === undefined ? resolve() : reject(error))));
+    // A group nobody awaits (every unit already failed) must not be an unhandled rejection.
+    committed.catch(() => undefined);
+    const group: Group = { committed, settle };
+    this.#group = group;
+    setImmediate(() => void this.#commitWhenFree(group));
+    return group;
+  }
+
+  async #commitWhenFree(group: Group): Promise<void> {
+    const release = await this.#lock.lock();
+    try {
+      if (this.#group === group) this.#commit();
+    } finally {
+      release();
+    }
+  }
+
+  /** Commits the open group, if any, and settles its units; called only with the unit lock held. */
+  #commit(): void {
+    const group = this.#group;
+    if (!group) return;
+    this.#group = null;
+    try {
+      if (!this.#writer.inTransaction) throw new Error('the database rolled the transaction back (see the error of the statement that failed)');
+      run(this.#writer, raw('commit'));
+      group.settle();
+    } catch (e) {
+      if (this.#writer.inTransaction) {
+        try {
+          run(this.#writer, raw('rollback'));
+        } catch {
+          // Nothing more to undo.
+        }
+      }
+      group.settle(e);
+    }
+  }
+}
+
+class GroupConnection implements DatabaseConnection {
+  readonly #driver: GroupCommitSqliteDriver;
+  group: Group | null = null;
+  release: (() => void) | null = null;
+
+  constructor(driver: GroupCommitSqliteDriver) {
+    this.#driver = driver;
+  }
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.release) return this.#driver.runInUnit(query) as QueryResult<R>;
+    return (await this.#driver.runAlone(query)) as QueryResult<R>;
+  }
+
+  // eslint-disable-next-line require-yield
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('streaming queries is not supported on SQLite here: nothing in Reelay streams');
+  }
+
+  endUnit(): void {
+    const release = this.release;
+    this.release = null;
+    release?.();
+  }
+}
+
+/** A Kysely dialect over a writer and a reader connection to the same SQLite file (WAL mode). */
+export function groupCommitSqliteDialect(writer: StatementSource, reader: StatementSource): Dialect {
+  return {
+    createAdapter: () => new SqliteAdapter(),
+    createDriver: () => new GroupCommitSqliteDriver(writer, reader),
+    createIntrospector: (db: Kysely<unknown>) => new SqliteIntrospector(db),
+    createQueryCompiler: () => new SqliteQueryCompiler(),
+  };
+}

@@ -1,0 +1,225 @@
+/**
+ * The SQLite driver's group commit (src/store/sqlite-group-driver.ts), on a real file: writes
+ * issued together share one COMMIT; each caller hears "done" only once its write is durable (a
+ * second connection sees it); a rolled-back transaction or a failed statement undoes only itself;
+ * reads outside transactions never see a group still open; and, for random mixes of concurrent
+ * work, the file ends holding exactly what the callers were told succeeded.
+ */
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import fc from 'fast-check';
+import { Kysely, sql, type Generated } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { groupCommitSqliteDialect, type StatementSource } from '../../src/store/sqlite-group-driver.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+type Db = { items: { id: Generated<number>; name: string } };
+
+type Opened = { db: Kysely<Db>; commits: () => number; file: string; outside: SqliteDatabase.Database };
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** A Kysely over the group-commit driver, counting the COMMITs it sends, and an outside connection. */
+function open(): Opened {
+  const tmp = tempDir('reelay-group-driver-');
+  const file = path.join(tmp.dir, 'test.db');
+  const writerFile = new SqliteDatabase(file);
+  writerFile.pragma('journal_mode = WAL');
+  writerFile.pragma('synchronous = FULL');
+  writerFile.exec('create table items (id integer primary key, name text not null unique)');
+  const readerFile = new SqliteDatabase(file);
+  let commits = 0;
+  const source = (d: SqliteDatabase.Database, counting: boolean): StatementSource => ({
+    prepare(text) {
+      if (counting && text === 'commit') commits++;
+      return d.prepare(text);
+    },
+    close: () => d.close(),
+    get inTransaction() {
+      return d.inTransaction;
+    },
+  });
+  const db = new Kysely<Db>({ dialect: groupCommitSqliteDialect(source(writerFile, true), source(readerFile, false)) });
+  const outside = new SqliteDatabase(file, { readonly: true });
+  cleanups.push(async () => {
+    outside.close();
+    await db.destroy();
+    tmp.remove();
+  });
+  return { db, commits: () => commits, file, outside };
+}
+
+const namesOutside = (o: Opened): string[] => (o.outside.prepare('select name from items order by name').all() as Array<{ name: string }>).map((r) => r.name);
+const insert = (db: Kysely<Db>, name: string) => db.insertInto('items').values({ name }).execute();
+
+describe('the SQLite group-commit driver', () => {
+  it('commits writes issued together once, and each caller hears of its write only once another connection sees it', async () => {
+    const o = open();
+    const names = Array.from({ length: 50 }, (_, i) => `n${String(i).padStart(2, '0')}`);
+    const seenAtResolve: boolean[] = [];
+    await Promise.all(
+      names.map(async (name) => {
+        await insert(o.db, name);
+        seenAtResolve.push(namesOutside(o).includes(name));
+      }),
+    );
+    expect(seenAtResolve).toEqual(names.map(() => true));
+    expect(o.commits()).toBe(1);
+    expect(namesOutside(o)).toEqual(names);
+  });
+
+  it('answers one write alone in its own commit, in the next turn of the event loop', async () => {
+    const o = open();
+    await insert(o.db, 'a');
+    await insert(o.db, 'b');
+    expect(o.commits()).toBe(2);
+    expect(namesOutside(o)).toEqual(['a', 'b']);
+  });
+
+  it('rolls back a failed transaction alone; the rest of its group commits', async () => {
+    const o = open();
+    const outcomes = await Promise.allSettled([
+      insert(o.db, 'before'),
+      o.db.transaction().execute(async (trx) => {
+        await insert(trx, 'doomed-1');
+        await insert(trx, 'doomed-2');
+        throw new Error('changed my mind');
+      }),
+      o.db.transaction().execute(async (trx) => {
+        await insert(trx, 'kept-1');
+        await insert(trx, 'kept-2');
+      }),
+      insert(o.db, 'after'),
+    ]);
+    expect(outcomes.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(namesOutside(o)).toEqual(['after', 'before', 'kept-1', 'kept-2']);
+    expect(o.commits()).toBe(1);
+  });
+
+  it('fails a statement that breaks a constraint alone, and only after the group it ran in has committed', async () => {
+    const o = open();
+    await insert(o.db, 'taken');
+    const first = insert(o.db, 'winner');
+    const duplicate = insert(o.db, 'winner').then(
+      () => 'inserted',
+      (e: Error) => {
+        // What won is already durable when the loser hears it lost: a retry's read finds it.
+        expect(namesOutside(o)).toContain('winner');
+        return e.message;
+      },
+    );
+    await first;
+    expect(await duplicate).toMatch(/UNIQUE constraint failed: items.name/);
+    expect(namesOutside(o)).toEqual(['taken', 'winner']);
+  });
+
+  it('reads outside a transaction see committed data only, never a group still open', async () => {
+    const o = open();
+    await insert(o.db, 'committed');
+    let readInside: string[] = [];
+    let readOutside: string[] = [];
+    await o.db.transaction().execute(async (trx) => {
+      await insert(trx, 'pending');
+      readInside = (await trx.selectFrom('items').select('name').orderBy('name').execute()).map((r) => r.name);
+      readOutside = (await o.db.selectFrom('items').select('name').orderBy('name').execute()).map((r) => r.name);
+    });
+    expect(readInside).toEqual(['committed', 'pending']);
+    expect(readOutside).toEqual(['committed']);
+    expect((await o.db.selectFrom('items').select('name').orderBy('name').execute()).map((r) => r.name)).toEqual(['committed', 'pending']);
+  });
+
+  it('keeps a transaction whole: no other write lands inside it while it awaits', async () => {
+    const o = open();
+    const order: string[] = [];
+    let resume!: () => void;
+    const paused = new Promise<void>((r) => (resume = r));
+    const trx = o.db.transaction().execute(async (t) => {
+      await insert(t, 'trx-1');
+      order.push('trx-1');
+      await paused;
+      await insert(t, 'trx-2');
+      order.push('trx-2');
+      throw new Error('roll back');
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    const alone = insert(o.db, 'alone').then(() => order.push('alone'));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(order).toEqual(['trx-1']);
+    resume();
+    await expect(trx).rejects.toThrow('roll back');
+    await alone;
+    expect(order).toEqual(['trx-1', 'trx-2', 'alone']);
+    expect(namesOutside(o)).toEqual(['alone']);
+  });
+
+  it('lets a transaction in progress finish and commits it before the database closes', async () => {
+    const o = open();
+    const trx = o.db.transaction().execute(async (t) => {
+      await insert(t, 'last');
+      await new Promise((r) => setTimeout(r, 20));
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    await o.db.destroy();
+    await trx;
+    expect(namesOutside(o)).toEqual(['last']);
+  });
+
+  it('runs Kysely savepoints inside a controlled transaction', async () => {
+    const o = open();
+    const trx = await o.db.startTransaction().execute();
+    await insert(trx, 'outer');
+    const inner = await trx.savepoint('inner').execute();
+    await insert(inner, 'inner');
+    await inner.rollbackToSavepoint('inner').execute();
+    await trx.commit().execute();
+    expect(namesOutside(o)).toEqual(['outer']);
+  });
+
+  it('ends with exactly what callers were told succeeded, for random mixes of concurrent writes and transactions', async () => {
+    type Op = { kind: 'write'; name: number } | { kind: 'trx'; names: number[]; fail: boolean; yields: number };
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('write' as const), name: fc.integer({ min: 0, max: 40 }) }),
+      fc.record({ kind: fc.constant('trx' as const), names: fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 4 }), fail: fc.boolean(), yields: fc.integer({ min: 0, max: 2 }) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(op, { maxLength: 6 }), { minLength: 1, maxLength: 6 }), async (flows) => {
+        const o = open();
+        const told: string[] = [];
+        // Each flow runs its operations in order; the flows run side by side.
+        await Promise.all(
+          flows.map(async (ops, f) => {
+            for (const [i, o2] of ops.entries()) {
+              if (o2.kind === 'write') {
+                const name = `w${o2.name}`;
+                await insert(o.db, name).then(
+                  () => told.push(name),
+                  () => undefined,
+                );
+              } else {
+                const names = o2.names.map((n) => `t${f}-${i}-${n}`);
+                await o.db
+                  .transaction()
+                  .execute(async (trx) => {
+                    for (const name of names) {
+                      await sql`insert or ignore into items (name) values (${name})`.execute(trx);
+                      for (let y = 0; y < o2.yields; y++) await new Promise((r) => setImmediate(r));
+                    }
+                    if (o2.fail) throw new Error('fail');
+                  })
+                  .then(
+                    () => told.push(...new Set(names)),
+                    () => undefined,
+                  );
+              }
+            }
+          }),
+        );
+        expect(namesOutside(o)).toEqual([...told].sort());
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
