@@ -60,6 +60,11 @@ export async function startEcho(): Promise<Proc> {
   return startPinnedServer({ executable: process.execPath, args: ['--import', 'tsx', path.join(repoRoot, 'bench/support/echo-server.ts'), String(port)], url: `http://127.0.0.1:${port}`, readyPath: '/' });
 }
 
+function profileArgs(): string[] {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir)}`] : [];
+}
+
 /**
  * `reelay serve` (the built one) on its own data dir. With `publicUrl`, REELAY_PUBLIC_URL names its own address
  * (chosen before the start), so an upstream such as the Kling simulator can call it back.
@@ -70,7 +75,8 @@ export async function startReelay(dataDir: string, env: Record<string, string> =
   return startPinnedServer({
     executable: process.execPath,
     // The build, as `npm start` runs it (bench/run.ts builds first): no transpiler in the process.
-    args: [path.join(repoRoot, 'dist/src/cli/main.js'), 'serve'],
+    // BENCH_PROFILE_DIR=dir writes a V8 CPU profile of each Reelay run there (open it in Chrome's DevTools).
+    args: [...profileArgs(), path.join(repoRoot, 'dist/src/cli/main.js'), 'serve'],
     env: { ...env, HOST: '127.0.0.1', PORT: String(port), REELAY_DATA_DIR: dataDir, ...(options.publicUrl ? { REELAY_PUBLIC_URL: url } : {}) },
     url,
     readyPath: '/readyz',
