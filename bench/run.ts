@@ -11,7 +11,7 @@ import { benchEngine } from './engine.ts';
 import { benchMedia } from './media.ts';
 import { benchPreview } from './preview.ts';
 import { benchStatus } from './status.ts';
-import { pinning } from './support/pinning.ts';
+import { pinning, pinSelfToLoadCore } from './support/pinning.ts';
 import { repoRoot } from './support/processes.ts';
 import { markdown, type Section } from './support/report.ts';
 
@@ -32,6 +32,7 @@ const benchmarks: Record<string, () => Promise<Section>> = {
 // memory and start-up cost, which no deployment has.
 execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'inherit' });
 
+pinSelfToLoadCore();
 const chosen = names.length > 0 ? names : Object.keys(benchmarks);
 const sections: Section[] = [];
 for (const name of chosen) {

@@ -22,4 +22,14 @@ export function pinned(core: number, command: string, args: string[]): { command
 
 export const SERVER_CORE = 0;
 export const LOAD_CORE = 1;
-export const pinning = hasTaskset && os.cpus().length >= 2 ? `server on core ${SERVER_CORE}, load generator on core ${LOAD_CORE} (taskset)` : 'unpinned (no taskset or one core)';
+export const pinning = hasTaskset && os.cpus().length >= 2 ? `server on core ${SERVER_CORE}, load generator and harness on core ${LOAD_CORE} (taskset)` : 'unpinned (no taskset or one core)';
+
+/**
+ * Moves this process (every thread; its later children inherit it) to the load core, so the
+ * harness itself — the Kling simulator and the event-stream clients of the engine benchmark run in
+ * it — never takes the server's core.
+ */
+export function pinSelfToLoadCore(): void {
+  if (!hasTaskset || os.cpus().length < 2) return;
+  execFileSync('taskset', ['-a', '-p', '-c', String(LOAD_CORE), String(process.pid)], { stdio: 'ignore' });
+}

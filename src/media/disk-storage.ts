@@ -1,13 +1,15 @@
 /** Storage on the local disk under one root folder (the embedded default: `<data dir>/media`). */
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { createOpenFiles } from './open-files.ts';
 import { isValidKey, type Storage } from './storage.ts';
 
 const READ_CHUNK = 256 * 1024;
 
 export function createDiskStorage(root: string): Storage {
+  const files = createOpenFiles();
   const pathOf = (key: string): string => {
     if (!isValidKey(key)) throw new Error(`invalid storage key: ${JSON.stringify(key)}`);
     return path.join(root, ...key.split('/'));
@@ -20,6 +22,7 @@ export function createDiskStorage(root: string): Storage {
       // The source is the caller's scratch file: on the same disk it is moved in, one atomic
       // rename and no copy of the video. Across disks it is copied to a temporary name, then
       // renamed: a reader never sees a half-written file.
+      files.forget(target);
       try {
         await rename(sourcePath, target);
       } catch (e) {
@@ -33,15 +36,11 @@ export function createDiskStorage(root: string): Storage {
           throw copyError;
         }
       }
+      files.forget(target);
       return { size: (await stat(target)).size };
     },
     async stat(key) {
-      try {
-        const s = await stat(pathOf(key));
-        return s.isFile() ? { size: s.size } : null;
-      } catch {
-        return null;
-      }
+      return files.with(pathOf(key), async (file) => ({ size: file.size }));
     },
     read(key, range) {
       // 256 KiB reads rather than 64 KiB: each chunk crosses a Web stream into the response, and
@@ -49,23 +48,24 @@ export function createDiskStorage(root: string): Storage {
       return createReadStream(pathOf(key), { highWaterMark: READ_CHUNK, ...(range ? { start: range.start, end: range.end } : {}) });
     },
     async readSlice(key, range) {
-      const length = range.end - range.start + 1;
-      const file = await open(pathOf(key), 'r');
-      try {
+      const slice = await files.with(pathOf(key), async ({ handle }) => {
+        const length = range.end - range.start + 1;
         const buffer = Buffer.allocUnsafe(length);
         let filled = 0;
         while (filled < length) {
-          const { bytesRead } = await file.read(buffer, filled, length - filled, range.start + filled);
+          const { bytesRead } = await handle.read(buffer, filled, length - filled, range.start + filled);
           if (bytesRead === 0) throw new Error(`the object ${key} ended before byte ${range.end}`);
           filled += bytesRead;
         }
         return buffer;
-      } finally {
-        await file.close();
-      }
+      });
+      if (!slice) throw new Error(`no object ${key}`);
+      return slice;
     },
     async delete(key) {
+      files.forget(pathOf(key));
       await rm(pathOf(key), { force: true });
+      files.forget(pathOf(key));
     },
   };
 }

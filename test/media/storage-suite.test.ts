@@ -109,6 +109,21 @@ describe.each(backends)('$name storage', ({ start }) => {
     expect(last.equals(big.subarray(big.length - 1))).toBe(true);
   }, 60_000);
 
+  it('reads slices in one call where the storage can (disk), and sees an overwrite and a delete at once', async () => {
+    if (!storage.readSlice) return;
+    const first = randomBytes(5000);
+    await storage.putFile('tasks/s/video.mp4', scratch(first));
+    expect((await storage.readSlice('tasks/s/video.mp4', { start: 10, end: 4009 })).equals(first.subarray(10, 4010))).toBe(true);
+    const second = randomBytes(3000);
+    await storage.putFile('tasks/s/video.mp4', scratch(second));
+    expect(await storage.stat('tasks/s/video.mp4')).toEqual({ size: 3000 });
+    expect((await storage.readSlice('tasks/s/video.mp4', { start: 0, end: 2999 })).equals(second)).toBe(true);
+    await storage.delete('tasks/s/video.mp4');
+    expect(await storage.stat('tasks/s/video.mp4')).toBeNull();
+    await expect(storage.readSlice('tasks/s/video.mp4', { start: 0, end: 9 })).rejects.toThrow(/no object/);
+    await expect(storage.readSlice('tasks/a/video.mp4', { start: 990, end: 1009 })).rejects.toThrow(/ended before byte 1009/);
+  });
+
   it('refuses an invalid key', async () => {
     await expect(storage.putFile('../escape', scratch())).rejects.toThrow(/invalid storage key/);
   });
