@@ -52,7 +52,11 @@ export function createOpenFiles(options: { idleMs?: number; maxOpen?: number } =
   function keep(path: string, entry: Entry): void {
     if (entries.size >= maxOpen) {
       const oldest = [...entries].filter(([, e]) => e.users === 0).sort((a, b) => a[1].lastUsed - b[1].lastUsed)[0];
-      if (!oldest) return;
+      if (!oldest) {
+        // Every kept file is in use: this one is used once and closed.
+        entry.forgotten = true;
+        return;
+      }
       drop(oldest[0], oldest[1]);
     }
     entries.set(path, entry);

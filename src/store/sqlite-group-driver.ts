@@ -97,25 +97,39 @@ export class GroupCommitSqliteDriver implements Driver {
     const c = connection as GroupConnection;
     try {
       run(this.#writer, raw('release reelay_unit'));
-    } finally {
+    } catch (e) {
+      // Undone while the lock is still ours: once it is released, `reelay_unit` may be the next unit's.
+      this.#undoUnit();
       c.endUnit();
+      throw e;
     }
+    c.endUnit();
     await c.group?.committed;
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     const c = connection as GroupConnection;
-    try {
-      // SQLite may have rolled the whole group back itself (disk full, I/O error): then the group
-      // is lost, and its commit reports that to every unit in it.
-      if (this.#writer.inTransaction) {
-        run(this.#writer, raw('rollback to reelay_unit'));
-        run(this.#writer, raw('release reelay_unit'));
-      }
-    } finally {
+    // Only while this unit still holds the lock: after a failed commit (Kysely rolls back then)
+    // the lock is another unit's, and so is any `reelay_unit` savepoint.
+    if (c.release) {
+      this.#undoUnit();
       c.endUnit();
     }
     await c.group?.committed.catch(() => undefined);
+  }
+
+  /** Rolls the current unit's savepoint back; called only with the unit lock held. */
+  #undoUnit(): void {
+    // SQLite may have rolled the whole group back itself (disk full, I/O error): then the group
+    // is lost, and its commit reports that to every unit in it.
+    if (!this.#writer.inTransaction) return;
+    try {
+      run(this.#writer, raw('rollback to reelay_unit'));
+      run(this.#writer, raw('release reelay_unit'));
+    } catch (e) {
+      if (!this.#writer.inTransaction) this.#abandonGroup(e);
+      else throw e;
+    }
   }
 
   async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
@@ -199,6 +213,9 @@ export class GroupCommitSqliteDriver implements Driver {
 
   /** The open group, or a new one (beginning its transaction); called only with the unit lock held. */
   #openGroup(): Group {
+    // A group SQLite rolled back under one of the driver's own statements is lost: start afresh
+    // rather than let this unit run in autocommit.
+    if (this.#group && !this.#writer.inTransaction) this.#abandonGroup(new Error('the database rolled the transaction back'));
     if (this.#group) return this.#group;
     run(this.#writer, raw('begin immediate'));
     let settle!: (error?: unknown) => void;

@@ -4,6 +4,7 @@
  * an open that raced a forget is not kept; at most `maxOpen` idle files stay open.
  */
 import { readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createOpenFiles } from '../../src/media/open-files.ts';
@@ -60,6 +61,20 @@ describe('open files of the disk storage', () => {
     const files = createOpenFiles();
     expect(await readAll(files, path.join(tmp.dir, 'none'))).toBeNull();
     expect(await files.with(tmp.dir, async () => 'opened')).toBeNull();
+  });
+
+  it('closes a file it could not keep because every kept one was in use', async () => {
+    const files = createOpenFiles({ idleMs: 10_000, maxOpen: 1 });
+    let finish!: () => void;
+    const busy = files.with(file('busy'), () => new Promise<void>((r) => (finish = r)));
+    await sleep(10);
+    let used: FileHandle | null = null;
+    await files.with(file('other'), async ({ handle }) => void (used = handle));
+    await sleep(20);
+    // A FileHandle's fd is -1 once it is closed.
+    expect((used as FileHandle | null)?.fd).toBe(-1);
+    finish();
+    await busy;
   });
 
   it('holds at most maxOpen idle files open, closing the least recently used', async () => {

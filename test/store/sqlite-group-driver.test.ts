@@ -23,7 +23,7 @@ afterEach(async () => {
 });
 
 /** A Kysely over the group-commit driver, counting the COMMITs it sends, and an outside connection. */
-function open(): Opened {
+function open(options: { failFirstCommit?: boolean } = {}): Opened {
   const tmp = tempDir('reelay-group-driver-');
   const file = path.join(tmp.dir, 'test.db');
   const writerFile = new SqliteDatabase(file);
@@ -32,8 +32,13 @@ function open(): Opened {
   writerFile.exec('create table items (id integer primary key, name text not null unique)');
   const readerFile = new SqliteDatabase(file);
   let commits = 0;
+  let failCommit = options.failFirstCommit ?? false;
   const source = (d: SqliteDatabase.Database, counting: boolean): StatementSource => ({
     prepare(text) {
+      if (counting && text === 'commit' && failCommit) {
+        failCommit = false;
+        throw new Error('simulated COMMIT failure');
+      }
       if (counting && text === 'commit') commits++;
       return d.prepare(text);
     },
@@ -176,6 +181,32 @@ describe('the SQLite group-commit driver', () => {
     await inner.rollbackToSavepoint('inner').execute();
     await trx.commit().execute();
     expect(namesOutside(o)).toEqual(['outer']);
+  });
+
+  it('fails every unit of a group whose COMMIT fails, and a late rollback of one of them leaves the next unit whole', async () => {
+    const o = open({ failFirstCommit: true });
+    let next: Promise<string> = Promise.resolve('not started');
+    const trx = await o.db.startTransaction().execute();
+    await insert(trx, 'A');
+    setImmediate(() => {
+      next = o.db
+        .transaction()
+        .execute(async (t) => {
+          await insert(t, 'B1');
+          await new Promise((r) => setTimeout(r, 5));
+          await insert(t, 'B2');
+        })
+        .then(
+          () => 'committed',
+          (e: Error) => e.message,
+        );
+    });
+    await expect(trx.commit().execute()).rejects.toThrow('simulated COMMIT failure');
+    // As a caller would after a failed commit: roll back, a moment later.
+    await new Promise((r) => setTimeout(r, 1));
+    await trx.rollback().execute();
+    expect(await next).toBe('committed');
+    expect(namesOutside(o)).toEqual(['B1', 'B2']);
   });
 
   it('ends with exactly what callers were told succeeded, for random mixes of concurrent writes and transactions', async () => {
