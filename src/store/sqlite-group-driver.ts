@@ -38,22 +38,12 @@ type Group = { committed: Promise<void>; settle: (error?: unknown) => void };
 /** One open unit at a time on the writer: a transaction spans awaits, and nothing may interleave. */
 class UnitLock {
   #tail: Promise<void> = Promise.resolve();
-  /** Callers holding or waiting for the lock. */
-  #queued = 0;
   lock(): Promise<() => void> {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
-    this.#queued++;
-    const acquired = this.#tail.then(() => () => {
-      this.#queued--;
-      release();
-    });
+    const acquired = this.#tail.then(() => release);
     this.#tail = this.#tail.then(() => held);
     return acquired;
-  }
-  /** Whether anyone but the holder is waiting. */
-  get contended(): boolean {
-    return this.#queued > 1;
   }
 }
 
@@ -113,7 +103,6 @@ export class GroupCommitSqliteDriver implements Driver {
       c.endUnit();
       throw e;
     }
-    this.#commitUnlessOthersWait();
     c.endUnit();
     await c.group?.committed;
   }
@@ -206,17 +195,6 @@ export class GroupCommitSqliteDriver implements Driver {
     const group = this.#group;
     this.#group = null;
     group?.settle(error);
-  }
-
-  /**
-   * A transaction is done: with no other unit waiting for its turn, the group commits now, as a
-   * plain transaction would (creates are already batched into one transaction by group-commit.ts,
-   * and their answers wait on this commit); otherwise the units waiting join the group first.
-   * Single writes always wait for the turn of the event loop: they come from many independent
-   * callbacks (claims, callbacks, hand-backs), and that is where sharing a commit pays.
-   */
-  #commitUnlessOthersWait(): void {
-    if (!this.#lock.contended) this.#commit();
   }
 
   #refuseClosed(): void {

@@ -84,25 +84,6 @@ describe('the SQLite group-commit driver', () => {
     expect(namesOutside(o)).toEqual(['a', 'b']);
   });
 
-  it('commits a transaction at its end when no write waits, and lets the writes that queued behind it join its commit', async () => {
-    const o = open();
-    await o.db.transaction().execute((trx) => insert(trx, 'alone'));
-    expect(o.commits()).toBe(1);
-    let resume!: () => void;
-    const paused = new Promise<void>((r) => (resume = r));
-    const trx = o.db.transaction().execute(async (t) => {
-      await insert(t, 'trx');
-      await paused;
-    });
-    // Issued in the same turn: they queue behind the transaction, ahead of the group's own commit.
-    const queued = [insert(o.db, 'queued-1'), insert(o.db, 'queued-2')];
-    await new Promise((r) => setTimeout(r, 5));
-    resume();
-    await Promise.all([trx, ...queued]);
-    expect(o.commits()).toBe(2);
-    expect(namesOutside(o)).toEqual(['alone', 'queued-1', 'queued-2', 'trx']);
-  });
-
   it('rolls back a failed transaction alone; the rest of its group commits', async () => {
     const o = open();
     const outcomes = await Promise.allSettled([
