@@ -25,9 +25,20 @@ function waitFor(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-/** Pacing within this process. */
+/**
+ * Pacing within this process: slots planned 1/rps apart, in the order callers asked, so the rate
+ * holds on average even when the event loop is busy. Planned slots alone would let the calls
+ * whose slots passed during a stall go out together, so a second rule counts the calls actually
+ * sent: never more than N in any span of N/rps seconds (N = rps rounded up, at least one), which
+ * keeps every such window within the cap as the upstream counts it.
+ */
 export function createRequestPacer(requestsPerSecond: number, now: () => number = Date.now): RequestPacer {
   const gapMs = gapMsOf(requestsPerSecond);
+  const windowCalls = Math.max(1, Math.ceil(requestsPerSecond));
+  const windowMs = windowCalls * gapMs;
+  // The last `windowCalls` send times, oldest at `head`.
+  const sent: number[] = [];
+  let head = 0;
   let nextSlot = 0;
   return {
     async take(signal) {
@@ -37,6 +48,19 @@ export function createRequestPacer(requestsPerSecond: number, now: () => number 
       nextSlot = slot + gapMs;
       // No await when the slot is free now: callers keep the order they asked in.
       if (slot > t) await waitFor(slot - t, signal);
+      for (;;) {
+        const at = now();
+        const oldest = sent.length < windowCalls ? null : (sent[head] as number);
+        if (oldest === null || at - oldest >= windowMs) {
+          if (oldest === null) sent.push(at);
+          else {
+            sent[head] = at;
+            head = (head + 1) % windowCalls;
+          }
+          return;
+        }
+        await waitFor(windowMs - (at - oldest), signal);
+      }
     },
   };
 }

@@ -93,6 +93,24 @@ describe('createRequestPacer in real time', () => {
   });
 });
 
+describe('createRequestPacer after the event loop stalled', () => {
+  it('catches up on the slots the stall passed, but never sends more than rps calls in any second', async () => {
+    const pacer = createRequestPacer(10);
+    const at: number[] = [];
+    const all = Promise.all(Array.from({ length: 25 }, () => pacer.take().then(() => void at.push(performance.now()))));
+    await new Promise((r) => setTimeout(r, 20));
+    // Block the event loop for 450 ms: four or five calls' slots pass meanwhile.
+    const until = performance.now() + 450;
+    while (performance.now() < until);
+    await all;
+    at.sort((a, b) => a - b);
+    // Any 10 consecutive sends span at least a second: at most 10 in any second.
+    for (let i = 0; i + 10 < at.length; i++) expect((at[i + 10] as number) - (at[i] as number)).toBeGreaterThanOrEqual(1000 - SLACK);
+    // And the stall is made up for: 25 calls at 10 per second take about 2.4 s, not 2.4 s plus the stall.
+    expect((at[24] as number) - (at[0] as number)).toBeLessThan(2400 + 200);
+  });
+});
+
 describe('createRequestPacer on a fake clock', () => {
   afterEach(() => {
     vi.useRealTimers();
