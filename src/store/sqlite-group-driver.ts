@@ -61,8 +61,6 @@ export class GroupCommitSqliteDriver implements Driver {
   readonly #writer: StatementSource;
   readonly #reader: StatementSource;
   readonly #lock = new UnitLock();
-  /** sql -> whether it only reads (decided once per statement text, on the writer). */
-  readonly #readOnly = new Map<string, boolean>();
   #group: Group | null = null;
   #destroyed = false;
 
@@ -201,15 +199,11 @@ export class GroupCommitSqliteDriver implements Driver {
     if (this.#destroyed) throw new Error('the database is closed');
   }
 
+  /** Decided on the writer's statement, which its cache keeps compiled. */
   #isReadOnly(sql: string): boolean {
-    let readOnly = this.#readOnly.get(sql);
-    if (readOnly === undefined) {
-      readOnly = this.#writer.prepare(sql).readonly;
-      if (this.#readOnly.size > 10_000) this.#readOnly.clear();
-      this.#readOnly.set(sql, readOnly);
-    }
-    return readOnly;
+    return this.#writer.prepare(sql).readonly;
   }
+
 
   /** The open group, or a new one (beginning its transaction); called only with the unit lock held. */
   #openGroup(): Group {

@@ -76,6 +76,21 @@ describe('the SQLite group-commit driver', () => {
     expect(namesOutside(o)).toEqual(names);
   });
 
+  it('commits 200 concurrent transactions in a few shared commits, each visible to another connection when it settles', async () => {
+    const o = open();
+    const seen = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        o.db
+          .transaction()
+          .execute((trx) => insert(trx, `t${i}`))
+          .then(() => namesOutside(o).includes(`t${i}`)),
+      ),
+    );
+    expect(seen).toEqual(Array(200).fill(true));
+    // Every transaction asked in the same turn of the event loop: far fewer commits than units.
+    expect(o.commits()).toBeLessThanOrEqual(2);
+  });
+
   it('answers one write alone in its own commit, in the next turn of the event loop', async () => {
     const o = open();
     await insert(o.db, 'a');
