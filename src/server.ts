@@ -10,8 +10,7 @@ import { createTaskCreator } from './engine/create-task.ts';
 import { createTaskCanceler } from './engine/cancel-task.ts';
 import { createTaskEvents } from './engine/task-events.ts';
 import { createWakeup } from './engine/wakeup.ts';
-import { callbackIsNews } from './engine/callback-news.ts';
-import { isTerminal } from './domain/task.ts';
+import { createCallbackNudge } from './engine/callback-news.ts';
 import { createWorker, type Worker } from './engine/worker.ts';
 import { createApp } from './http/app.ts';
 import { createDiskStorage } from './media/disk-storage.ts';
@@ -164,17 +163,15 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     channels: createChannelStatus(router, upstream, now),
     upstreamCallbacks: {
       tokens: callbackTokens,
-      nudge: async (taskId, body) => {
-        const task = await upstream.callbackContext(taskId);
-        if (task && !isTerminal(task.status) && !callbackIsNews(task, router.get(task.provider)?.provider, body)) return true;
-        const woke = await upstream.nudge(taskId, now(), body);
-        // The task's lease may be another instance's: tell them all.
-        if (woke) {
+      nudge: createCallbackNudge({
+        upstream,
+        providerOf: (channel) => router.get(channel)?.provider,
+        woke: (taskId) => {
           wakeup.notify();
           instances.announce({ t: 'task', id: taskId });
-        }
-        return woke;
-      },
+        },
+        now,
+      }),
     },
     sharedTaskRoutes: {
       events: taskEvents,

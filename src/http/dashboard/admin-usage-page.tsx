@@ -3,7 +3,7 @@
  * as charts of captured credits (what keys were actually charged) per day and model, and the
  * report's rows as numbers.
  */
-import { MS_PER_DAY, type UsageReport } from '../../billing/usage.ts';
+import { MS_PER_DAY, type UsageReport, type UsageTotals } from '../../billing/usage.ts';
 import type { UsageWindow } from '../../billing/usage-window.ts';
 import type { KeyInfo } from '../../store/api-keys.ts';
 import type { DashboardSession } from './dashboard-session.ts';
@@ -21,6 +21,12 @@ export type UsagePageProps = {
 };
 
 const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 4 });
+
+/** The seven counters of a usage row or of the totals, as the table's cells (rows: td, totals: th). */
+function counterCells(u: UsageTotals, cell: 'td' | 'th') {
+  const values = [u.tasks_created, u.tasks_completed, u.tasks_failed, u.tasks_canceled].map(String).concat([u.credits_held, u.credits_captured, u.credits_released].map(fmt));
+  return values.map((v) => (cell === 'td' ? <td class="num">{v}</td> : <th class="num">{v}</th>));
+}
 
 /** Every UTC day the window touches, YYYY-MM-DD (`to` exclusive). */
 export function daysOf(window: UsageWindow): string[] {
@@ -148,26 +154,14 @@ export function UsagePage(props: UsagePageProps) {
                   </td>
                   <td>{r.model}</td>
                   <td>{r.tier}</td>
-                  <td class="num">{String(r.tasks_created)}</td>
-                  <td class="num">{String(r.tasks_completed)}</td>
-                  <td class="num">{String(r.tasks_failed)}</td>
-                  <td class="num">{String(r.tasks_canceled)}</td>
-                  <td class="num">{fmt(r.credits_held)}</td>
-                  <td class="num">{fmt(r.credits_captured)}</td>
-                  <td class="num">{fmt(r.credits_released)}</td>
+                  {counterCells(r, 'td')}
                 </tr>
               ))}
             </tbody>
             <tfoot>
               <tr>
                 <th colspan={4}>Total</th>
-                <th class="num">{String(t.tasks_created)}</th>
-                <th class="num">{String(t.tasks_completed)}</th>
-                <th class="num">{String(t.tasks_failed)}</th>
-                <th class="num">{String(t.tasks_canceled)}</th>
-                <th class="num">{fmt(t.credits_held)}</th>
-                <th class="num">{fmt(t.credits_captured)}</th>
-                <th class="num">{fmt(t.credits_released)}</th>
+                {counterCells(t, 'th')}
               </tr>
             </tfoot>
           </table>
