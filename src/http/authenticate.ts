@@ -14,9 +14,11 @@ export type Authenticator = (authorization: string | undefined) => Promise<Owner
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
+const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
+
 /** Compares digests, so neither the content nor the length of the master key leaks in timing. */
-function sameSecret(a: string, b: string): boolean {
-  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+function sameSecret(credential: string, secretDigest: Buffer): boolean {
+  return timingSafeEqual(sha256(credential), secretDigest);
 }
 
 /** A key past its `expires_at` authenticates no more (checked on every request, so it holds across instances). */
@@ -27,6 +29,7 @@ function refuseExpired(expiresAt: number | null): void {
 }
 
 export function createAuthenticator(deps: { keys: ApiKeyStore; masterKey: string; log: Logger }): Authenticator {
+  const masterDigest = sha256(deps.masterKey);
   async function verifyJwt(token: string): Promise<Owner> {
     let issuer: unknown;
     try {
@@ -61,7 +64,7 @@ export function createAuthenticator(deps: { keys: ApiKeyStore; masterKey: string
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match?.[1]) throw new AppError('auth_invalid', 'Authorization is invalid: expected "Bearer <key>"');
     const credential = match[1];
-    if (sameSecret(credential, deps.masterKey)) return { keyId: MASTER_KEY_ID, isMaster: true };
+    if (sameSecret(credential, masterDigest)) return { keyId: MASTER_KEY_ID, isMaster: true };
     if (JWT_SHAPE.test(credential)) return verifyJwt(credential);
     const key = await deps.keys.findByKey(credential);
     if (!key) throw new AppError('auth_invalid', 'Authorization is invalid: unknown or revoked key');

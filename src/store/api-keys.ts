@@ -12,6 +12,8 @@ import type { ApiKeysTable, Database } from './schema.ts';
 import { open, seal } from './secret-box.ts';
 import { isStorableText } from './text-guards.ts';
 
+const modelListSchema = z.array(z.string());
+
 /** A key's limits; null = unlimited. Money in micro-credits (src/billing/credits.ts). */
 export type KeyLimits = {
   budgetMicros: number | null;
@@ -210,7 +212,7 @@ function toKeyInfo(row: InfoRow): KeyInfo {
       budgetMicros: row.budget_micros,
       rpm: row.rpm,
       maxConcurrency: row.max_concurrency,
-      models: row.models === null ? null : z.array(z.string()).parse(JSON.parse(row.models)),
+      models: row.models === null ? null : modelListSchema.parse(JSON.parse(row.models)),
       expiresAt: row.expires_at,
     },
     heldMicros: row.held_micros,

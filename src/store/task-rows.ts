@@ -48,6 +48,10 @@ const taskResultSchema = z.object({
   ),
 }) satisfies z.ZodType<TaskResult, unknown>;
 
+// Built once: a zod schema is costly to construct, and every task read passes through here.
+const taskKindSchema = z.enum(TASK_KINDS);
+const taskStatusSchema = z.enum(TASK_STATUSES);
+
 export function parseRequestJson(json: string): VideoRequest {
   return videoRequestSchema.parse(JSON.parse(json)) as VideoRequest;
 }
@@ -58,9 +62,9 @@ export function rowToTask(row: Selectable<TasksTable>): Task {
     publicId: row.public_id,
     keyId: row.key_id,
     dialect: row.dialect,
-    kind: z.enum(TASK_KINDS).parse(row.kind),
+    kind: taskKindSchema.parse(row.kind),
     request: parseRequestJson(row.request),
-    status: z.enum(TASK_STATUSES).parse(row.status),
+    status: taskStatusSchema.parse(row.status),
     progress: row.progress,
     provider: row.provider,
     upstreamId: row.upstream_id,
