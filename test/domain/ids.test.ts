@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { apimartTaskId, evolinkTaskId, internalId, klingTaskId, newApiTaskId, openAiVideoId, uuid } from '../../src/domain/ids.ts';
+import { apimartTaskId, evolinkTaskId, internalId, klingTaskId, newApiTaskId, openAiVideoId, randomHex, uuid } from '../../src/domain/ids.ts';
 
 describe('task ids in each dialect format', () => {
   it('Kling: 18 digits, increasing with time', () => {
@@ -19,4 +19,33 @@ describe('task ids in each dialect format', () => {
   it('Novita: a UUID', () => expect(uuid()).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/));
   it('OpenAI: video_ + hex', () => expect(openAiVideoId()).toMatch(/^video_[0-9a-f]{32}$/));
   it('internal ids sort by creation time', () => expect(internalId(2000) > internalId(1000)).toBe(true));
+  it('internal ids sort by creation time', () => expect(internalId(2000) > internalId(1000)).toBe(true));
+});
+
+describe('randomHex (pooled CSPRNG bytes)', () => {
+  it('gives the asked number of bytes as hex, and no two calls the same bytes across pool refills', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 300 }), (sizes) => {
+        const seen = new Set<string>();
+        for (const bytes of sizes) {
+          const hex = randomHex(bytes);
+          expect(hex).toMatch(new RegExp(`^[0-9a-f]{${bytes * 2}}$`));
+          if (bytes >= 8) {
+            expect(seen.has(hex)).toBe(false);
+            seen.add(hex);
+          }
+        }
+      }),
+    );
+  });
+  it('spreads its bits: over 20,000 bytes each bit is set about half the time', () => {
+    const ones = new Array<number>(8).fill(0);
+    const hex = Array.from({ length: 2500 }, () => randomHex(8)).join('');
+    for (let i = 0; i < hex.length; i += 2) {
+      const byte = parseInt(hex.slice(i, i + 2), 16);
+      for (let b = 0; b < 8; b++) ones[b]! += (byte >> b) & 1;
+    }
+    for (const count of ones) expect(Math.abs(count - 10_000)).toBeLessThan(600);
+  });
+  it('refuses more than its pool', () => expect(() => randomHex(4097)).toThrow(RangeError));
 });
