@@ -60,6 +60,13 @@ export async function startEcho(): Promise<Proc> {
   return startPinnedServer({ executable: process.execPath, args: ['--import', 'tsx', path.join(repoRoot, 'bench/support/echo-server.ts'), String(port)], url: `http://127.0.0.1:${port}`, readyPath: '/' });
 }
 
+/** The status benchmark's reference (see minimal-status-server.ts), on Reelay's database file. */
+export async function startMinimalStatus(dbFile: string, masterKey: string): Promise<Proc> {
+  const port = await freePort();
+  const server = path.join(repoRoot, 'bench/support/minimal-status-server.ts');
+  return startPinnedServer({ executable: process.execPath, args: ['--import', 'tsx', server, String(port), dbFile, masterKey], url: `http://127.0.0.1:${port}`, readyPath: '/' });
+}
+
 function profileArgs(): string[] {
   const dir = process.env.BENCH_PROFILE_DIR;
   return dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir)}`] : [];
