@@ -48,7 +48,8 @@ function commitLatencies(dir: string, commits = 2000): number[] {
   }
 }
 
-const at = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+/** Nearest-rank percentile of sorted values (p from 0 to 1). */
+const at = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? NaN;
 
 export async function benchCreate(seconds: number): Promise<Section> {
   const load = (url: string, rate?: number): Promise<LoadResult> =>
@@ -90,7 +91,7 @@ export async function benchCreate(seconds: number): Promise<Section> {
       `Reelay answered ${full.requests.toLocaleString('en-US')} creates (${full.non2xx} not 2xx, ${full.errors} errors) at 50 connections; at 1,000 req/s, ${atRate.requests.toLocaleString('en-US')} (${atRate.non2xx} not 2xx).`,
       'Concurrent creates share one transaction and one fsync (group commit, src/store/group-commit.ts); each answer still waits for its commit.',
       `This machine's durability floor, measured in the same run: a single-row SQLite commit (WAL, synchronous=FULL) took p50 ${fmt.ms(at(floor, 0.5))}, p99 ${fmt.ms(at(floor, 0.99))}, max ${fmt.ms(at(floor, 1))} over ${floor.length.toLocaleString('en-US')} commits.`,
-      "Reelay's commits are larger (a create writes two rows and ten index entries), and every ~1,000 WAL pages one also copies the WAL into the database file and fsyncs it. Timed for the purpose at 1,000 creates/s, 34 of about 11,000 commits took 58-805 ms; better-sqlite3 waits for a commit on the event loop's thread, so every request queued behind it waits too. Those stalls, not the creates' CPU (p50 ~4 ms), set the p99 at 1,000 req/s; a writer off the event loop (a worker thread owning the SQLite connection) is what would remove them.",
+      "Reelay's commits are larger (a create writes two rows and ten index entries), and every ~1,000 WAL pages one also copies the WAL into the database file and fsyncs it. In a run timed for the purpose on 2026-11-22 (not this run), 34 of about 11,000 commits at 1,000 creates/s took 58-805 ms; better-sqlite3 waits for a commit on the event loop's thread, so every request queued behind it waits too. Those stalls, rather than the creates' own work (the p50 stays a few ms), set the p99 at 1,000 req/s; a writer off the event loop (a worker thread owning the SQLite connection) is what would remove them.",
     ],
   };
 }

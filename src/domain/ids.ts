@@ -35,7 +35,7 @@ const pool = Buffer.alloc(4096);
 let poolOffset = pool.length;
 
 export function randomHex(bytes: number): string {
-  if (bytes > pool.length) throw new RangeError(`randomHex: at most ${pool.length} bytes`);
+  if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > pool.length) throw new RangeError(`randomHex: bytes must be an integer from 0 to ${pool.length}`);
   if (poolOffset + bytes > pool.length) {
     randomFillSync(pool);
     poolOffset = 0;

@@ -47,5 +47,8 @@ describe('randomHex (pooled CSPRNG bytes)', () => {
     }
     for (const count of ones) expect(Math.abs(count - 10_000)).toBeLessThan(600);
   });
-  it('refuses more than its pool', () => expect(() => randomHex(4097)).toThrow(RangeError));
+  it('refuses more than its pool, and sizes that would move its offset back or off the numbers', () => {
+    for (const bad of [4097, -8, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) expect(() => randomHex(bad)).toThrow(RangeError);
+    expect(randomHex(8)).toMatch(/^[0-9a-f]{16}$/);
+  });
 });
