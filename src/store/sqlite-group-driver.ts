@@ -17,6 +17,12 @@
  *   writes on the writer.
  * - A unit that fails or rolls back settles after its group commits too, so a read that follows
  *   it sees what the units before it wrote (an idempotency retry finds the record that won).
+ * - With `afterCommit` (database.ts passes the WAL's fsync, wal-sync.ts), a group settles only
+ *   once that promise does: durability is awaited off the event loop's thread. The reader may then
+ *   see a group a moment before it is on disk; nothing leaves the process on such a read alone,
+ *   because every write's promise waits for a sync that covers all the commits before it. If the
+ *   sync fails, the group's units fail though their rows may survive, as with any commit whose
+ *   acknowledgement is lost.
  */
 import type SqliteDatabase from 'better-sqlite3';
 import {
@@ -57,16 +63,25 @@ function run(statements: StatementSource, query: CompiledQuery): QueryResult<unk
 
 const raw = (sql: string) => CompiledQuery.raw(sql);
 
+export type GroupCommitDriverOptions = {
+  /** Runs after every COMMIT; the group's units settle when its promise does (see above). */
+  afterCommit?: () => Promise<void> | undefined;
+};
+
 export class GroupCommitSqliteDriver implements Driver {
   readonly #writer: StatementSource;
   readonly #reader: StatementSource;
+  readonly #afterCommit: (() => Promise<void> | undefined) | undefined;
   readonly #lock = new UnitLock();
   #group: Group | null = null;
+  /** The last commit's durability, awaited before the files close. */
+  #lastDurable: Promise<void> | undefined;
   #destroyed = false;
 
-  constructor(writer: StatementSource, reader: StatementSource) {
+  constructor(writer: StatementSource, reader: StatementSource, options: GroupCommitDriverOptions = {}) {
     this.#writer = writer;
     this.#reader = reader;
+    this.#afterCommit = options.afterCommit;
   }
 
   async init(): Promise<void> {}
@@ -149,6 +164,7 @@ export class GroupCommitSqliteDriver implements Driver {
     const release = await this.#lock.lock();
     try {
       this.#commit();
+      await this.#lastDurable?.catch(() => undefined);
     } finally {
       release();
       this.#reader.close();
@@ -239,7 +255,6 @@ export class GroupCommitSqliteDriver implements Driver {
     try {
       if (!this.#writer.inTransaction) throw new Error('the database rolled the transaction back (see the error of the statement that failed)');
       run(this.#writer, raw('commit'));
-      group.settle();
     } catch (e) {
       if (this.#writer.inTransaction) {
         try {
@@ -249,7 +264,20 @@ export class GroupCommitSqliteDriver implements Driver {
         }
       }
       group.settle(e);
+      return;
     }
+    let durable: Promise<void> | undefined;
+    try {
+      durable = this.#afterCommit?.();
+    } catch (e) {
+      durable = Promise.reject(e);
+    }
+    if (!durable) return group.settle();
+    this.#lastDurable = durable;
+    durable.then(
+      () => group.settle(),
+      (e: unknown) => group.settle(e),
+    );
   }
 }
 
@@ -280,10 +308,10 @@ class GroupConnection implements DatabaseConnection {
 }
 
 /** A Kysely dialect over a writer and a reader connection to the same SQLite file (WAL mode). */
-export function groupCommitSqliteDialect(writer: StatementSource, reader: StatementSource): Dialect {
+export function groupCommitSqliteDialect(writer: StatementSource, reader: StatementSource, options: GroupCommitDriverOptions = {}): Dialect {
   return {
     createAdapter: () => new SqliteAdapter(),
-    createDriver: () => new GroupCommitSqliteDriver(writer, reader),
+    createDriver: () => new GroupCommitSqliteDriver(writer, reader, options),
     createIntrospector: (db: Kysely<unknown>) => new SqliteIntrospector(db),
     createQueryCompiler: () => new SqliteQueryCompiler(),
   };

@@ -5,13 +5,12 @@
  * reads outside transactions never see a group still open; and, for random mixes of concurrent
  * work, the file ends holding exactly what the callers were told succeeded.
  */
-import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import fc from 'fast-check';
 import { Kysely, sql, type Generated } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { groupCommitSqliteDialect, type StatementSource } from '../../src/store/sqlite-group-driver.ts';
-import { tempDir } from '../support/temp-dir.ts';
+import { walDatabase } from '../support/wal-database.ts';
 
 type Db = { items: { id: Generated<number>; name: string } };
 
@@ -23,13 +22,9 @@ afterEach(async () => {
 });
 
 /** A Kysely over the group-commit driver, counting the COMMITs it sends, and an outside connection. */
-function open(options: { failFirstCommit?: boolean } = {}): Opened {
-  const tmp = tempDir('reelay-group-driver-');
-  const file = path.join(tmp.dir, 'test.db');
-  const writerFile = new SqliteDatabase(file);
-  writerFile.pragma('journal_mode = WAL');
-  writerFile.pragma('synchronous = FULL');
-  writerFile.exec('create table items (id integer primary key, name text not null unique)');
+function open(options: { failFirstCommit?: boolean; afterCommit?: () => Promise<void> | undefined } = {}): Opened {
+  const tmp = walDatabase('reelay-group-driver-', { schema: 'create table items (id integer primary key, name text not null unique)' });
+  const { file, db: writerFile } = tmp;
   const readerFile = new SqliteDatabase(file);
   let commits = 0;
   let failCommit = options.failFirstCommit ?? false;
@@ -47,7 +42,9 @@ function open(options: { failFirstCommit?: boolean } = {}): Opened {
       return d.inTransaction;
     },
   });
-  const db = new Kysely<Db>({ dialect: groupCommitSqliteDialect(source(writerFile, true), source(readerFile, false)) });
+  const db = new Kysely<Db>({
+    dialect: groupCommitSqliteDialect(source(writerFile, true), source(readerFile, false), options.afterCommit ? { afterCommit: options.afterCommit } : {}),
+  });
   const outside = new SqliteDatabase(file, { readonly: true });
   cleanups.push(async () => {
     outside.close();
@@ -97,6 +94,37 @@ describe('the SQLite group-commit driver', () => {
     await insert(o.db, 'b');
     expect(o.commits()).toBe(2);
     expect(namesOutside(o)).toEqual(['a', 'b']);
+  });
+
+  it('settles a group only once its afterCommit promise does, fails its units if that fails, and waits for it before closing', async () => {
+    const pending: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+    const o = open({ afterCommit: () => new Promise<void>((resolve, reject) => pending.push({ resolve, reject })) });
+    let settled = 0;
+    const first = Promise.all([insert(o.db, 'a'), o.db.transaction().execute((trx) => insert(trx, 'b'))]).then(() => settled++);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(pending).toHaveLength(1);
+    expect(settled).toBe(0);
+    pending[0]?.resolve();
+    await first;
+    expect(settled).toBe(1);
+
+    const lost = Promise.allSettled([insert(o.db, 'c'), insert(o.db, 'd')]);
+    await new Promise((r) => setTimeout(r, 20));
+    pending[1]?.reject(new Error('EIO: i/o error, fsync'));
+    expect((await lost).map((r) => r.status === 'rejected' && String(r.reason))).toEqual(['Error: EIO: i/o error, fsync', 'Error: EIO: i/o error, fsync']);
+
+    // A write committed but not yet durable when the close begins: the close waits for it.
+    const last = insert(o.db, 'e');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(pending).toHaveLength(3);
+    let closed = false;
+    const closing = o.db.destroy().then(() => (closed = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(closed).toBe(false);
+    pending[2]?.resolve();
+    await closing;
+    await last;
+    expect(closed).toBe(true);
   });
 
   it('rolls back a failed transaction alone; the rest of its group commits', async () => {

@@ -1,0 +1,135 @@
+/**
+ * How the embedded SQLite store keeps its commits durable without holding the event loop
+ * (src/store/database.ts, wal-sync.ts, sqlite-checkpointer.ts), on real files:
+ * - under `synchronous: FULL` a write resolves only after a WAL fsync that began after the write
+ *   was issued; under NORMAL none is made;
+ * - the checkpoint worker copies the WAL into the database file soon after writes, long before
+ *   the writer's own automatic checkpoint would;
+ * - under steady writes the WAL stays bounded;
+ * - closing leaves one self-contained file (the WAL checkpointed and removed), holding every row.
+ */
+import { existsSync, fsync, statSync } from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase, type Db } from '../../src/store/database.ts';
+import { SqliteCheckpointer, type CheckpointOutcome } from '../../src/store/sqlite-checkpointer.ts';
+import type { FsyncFunction } from '../../src/store/wal-sync.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { walDatabase } from '../support/wal-database.ts';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+type Opened = { db: Db; file: string; fsyncs: Array<{ began: number; ended: number }>; tick: () => number };
+
+function open(synchronous: 'FULL' | 'NORMAL'): Opened {
+  const tmp = tempDir('reelay-durability-');
+  let clock = 0;
+  const fsyncs: Opened['fsyncs'] = [];
+  const watched: FsyncFunction = (fd, callback) => {
+    const began = ++clock;
+    fsync(fd, (error) => {
+      fsyncs.push({ began, ended: ++clock });
+      callback(error);
+    });
+  };
+  const db = openDatabase({ url: null, dataDir: tmp.dir, sqliteSynchronous: synchronous, sqliteFsync: watched });
+  let closed = false;
+  cleanups.push(async () => {
+    if (!closed) await db.close();
+    tmp.remove();
+  });
+  const close = db.close;
+  db.close = async () => {
+    closed = true;
+    await close();
+  };
+  return { db, file: path.join(tmp.dir, 'reelay.db'), fsyncs, tick: () => ++clock };
+}
+
+const createItems = (o: Opened) => sql`create table items (id integer primary key, body blob not null)`.execute(o.db.kysely);
+const insert = (o: Opened, bytes: number) => sql`insert into items (body) values (${Buffer.alloc(bytes, 7)})`.execute(o.db.kysely);
+const size = (file: string): number => (existsSync(file) ? statSync(file).size : 0);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('durable SQLite commits off the event loop', () => {
+  it('under FULL, resolves each write only after a WAL fsync that began after it was issued', async () => {
+    const o = open('FULL');
+    await createItems(o);
+    const settled: Array<{ issued: number; resolved: number }> = [];
+    await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        if (i % 10 === 0) await sleep(2);
+        const issued = o.tick();
+        await insert(o, 100);
+        settled.push({ issued, resolved: o.tick() });
+      }),
+    );
+    expect(settled).toHaveLength(40);
+    for (const write of settled) expect(o.fsyncs.some((s) => s.began > write.issued && s.ended < write.resolved)).toBe(true);
+  });
+
+  it('under NORMAL, makes no fsync of its own', async () => {
+    const o = open('NORMAL');
+    await createItems(o);
+    await Promise.all(Array.from({ length: 20 }, () => insert(o, 100)));
+    expect(o.fsyncs).toHaveLength(0);
+  });
+
+  it('copies the WAL into the database file soon after writes, well before the writer would checkpoint', async () => {
+    const o = open('FULL');
+    await createItems(o);
+    const before = size(o.file);
+    // ~2 MB of rows: about 500 pages, a twentieth of the writer's own checkpoint threshold.
+    await Promise.all(Array.from({ length: 500 }, () => insert(o, 4000)));
+    for (let i = 0; i < 50 && size(o.file) < before + 1_500_000; i++) await sleep(50);
+    expect(size(o.file) - before).toBeGreaterThan(1_500_000);
+  });
+
+  it('keeps the WAL bounded under steady writes, and closes to one file holding every row', async () => {
+    const o = open('FULL');
+    await createItems(o);
+    let largestWal = 0;
+    // ~160 MB written in waves, four times the writer's checkpoint threshold.
+    for (let wave = 0; wave < 80; wave++) {
+      await Promise.all(Array.from({ length: 100 }, () => insert(o, 20_000)));
+      largestWal = Math.max(largestWal, size(`${o.file}-wal`));
+    }
+    expect(largestWal).toBeLessThan(80 * 1024 * 1024);
+    await o.db.close();
+    expect(existsSync(`${o.file}-wal`)).toBe(false);
+    const check = new SqliteDatabase(o.file, { readonly: true });
+    try {
+      expect(check.prepare('select count(*) as n from items').get()).toEqual({ n: 8000 });
+    } finally {
+      check.close();
+    }
+  }, 60_000);
+});
+
+describe('the checkpoint worker', () => {
+  it('checkpoints once for a burst of writes, and lets go of the file when closed', async () => {
+    const { file, db, remove } = walDatabase('reelay-checkpointer-', { autocheckpoint: false, schema: 'create table items (body text not null)' });
+    cleanups.push(remove);
+    const outcomes: CheckpointOutcome[] = [];
+    const checkpointer = new SqliteCheckpointer(file, (outcome) => outcomes.push(outcome));
+    const insert = db.prepare('insert into items (body) values (?)');
+    for (let i = 0; i < 50; i++) {
+      insert.run('x'.repeat(1000));
+      checkpointer.wrote();
+    }
+    for (let i = 0; i < 40 && outcomes.length === 0; i++) await sleep(25);
+    await sleep(150);
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]).toMatchObject({ ok: true });
+    expect(outcomes[0]?.ok && outcomes[0].framesCopied).toBeGreaterThan(10);
+    await checkpointer.close();
+    // The worker's connection is gone: the writer's close is the last, and removes the WAL.
+    db.close();
+    expect(existsSync(`${file}-wal`)).toBe(false);
+  });
+});
