@@ -245,4 +245,29 @@ describe('a finished task: usage charts and webhook deliveries', () => {
     const missing = await admin.postForm('/dashboard/admin/deliveries/msg_nope/replay', {});
     expect(missing.status).toBe(404);
   });
+
+  it('refuses a form over 64 KiB sent with the CSRF header, declared or chunked, and creates nothing', async () => {
+    const keysNow = async () => ((await (await server.api('/admin/keys')).json()) as { keys: unknown[] }).keys.length;
+    const before = await keysNow();
+    const origin = new URL(server.url).origin;
+    const headers = { cookie: admin.cookie, origin, 'x-csrf-token': admin.csrf, 'content-type': 'application/x-www-form-urlencoded' };
+    const form = `name=${'x'.repeat(100_000)}`;
+    const declared = await fetch(`${server.url}/dashboard/admin/keys`, { method: 'POST', redirect: 'manual', headers, body: form });
+    expect(declared.status).toBe(413);
+    expect(await declared.text()).toContain('65536 bytes');
+    // No Content-Length: the body arrives chunked, so only counting can stop it.
+    const chunks = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 40; i++) controller.enqueue(new TextEncoder().encode(i === 0 ? 'name=' : 'y'.repeat(4096)));
+        controller.close();
+      },
+    });
+    const chunked = await fetch(`${server.url}/dashboard/admin/keys`, { method: 'POST', redirect: 'manual', headers, body: chunks, duplex: 'half' } as RequestInit);
+    expect(chunked.status).toBe(413);
+    expect(await keysNow()).toBe(before);
+    // A small form with the header still works.
+    const small = await fetch(`${server.url}/dashboard/admin/keys`, { method: 'POST', redirect: 'manual', headers, body: 'name=small+form' });
+    expect(small.status).toBe(200);
+    expect(await keysNow()).toBe(before + 1);
+  });
 });

@@ -151,6 +151,13 @@ export function createDashboardRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
       await next();
     }),
   );
+  // Every form, whichever way its CSRF token came (a header skips the check above): a body of
+  // unknown length is counted as it is read. The JSON API under /api has its own limits.
+  const formLimit = limitBody(FORM_BYTES);
+  app.use('*', async (c, next) => {
+    if (isApi(c) || c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    return formLimit(c, next);
+  });
 
   app.post('/logout', (c) => {
     deps.sessions.end(c);
@@ -167,6 +174,11 @@ export function createDashboardRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
     // hono's own refusals (the csrf() Origin check: 403).
     if (e instanceof HTTPException) return e.getResponse();
     if (e instanceof AppError) {
+      if (e.code === 'body_too_large') {
+        // The rest of the body is not read: the connection cannot carry another request.
+        c.header('connection', 'close');
+        if (!isApi(c)) return c.html(<ErrorPage status={413} message={e.message} />, 413);
+      }
       if (isApi(c)) return c.json({ error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) } }, e.status as 400);
       return c.html(<ErrorPage status={e.status} message={e.message} />, e.status as 400);
     }
