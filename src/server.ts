@@ -69,7 +69,12 @@ export function createLogger(level: Config['logLevel']): Logger {
 
 export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   const secrets = loadServerSecrets(config);
-  const db = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.file.sqlite.synchronous });
+  const db = openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    sqliteSynchronous: config.file.sqlite.synchronous,
+    onStorageProblem: (message) => log.error(message),
+  });
   await migrateToLatest(db);
   const now = () => Date.now();
   // This instance's registry (GET /metrics); the rooms below report to it through plain callbacks.

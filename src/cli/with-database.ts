@@ -6,7 +6,12 @@ import { migrateToLatest } from '../store/migrations.ts';
 import type { Database } from '../store/schema.ts';
 
 export async function withDatabase<T>(config: Config, work: (db: Kysely<Database>) => Promise<T>): Promise<T> {
-  const db = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  const db = openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    sqliteSynchronous: config.file.sqlite.synchronous,
+    onStorageProblem: (message) => console.error(message),
+  });
   try {
     await migrateToLatest(db);
     return await work(db.kysely);

@@ -25,6 +25,8 @@ export type OpenDatabaseOptions = {
   sqliteSynchronous?: 'FULL' | 'NORMAL';
   /** The WAL's fsync (Node's); tests pass one that calls it and records when. */
   sqliteFsync?: FsyncFunction;
+  /** Told of a failed fsync (writes are then refused) or of checkpoints starting to fail (SQLite). */
+  onStorageProblem?: (message: string) => void;
   /** PostgreSQL schema to use (tests isolate themselves this way). */
   pgSchema?: string;
   pgPoolSize?: number;
@@ -37,7 +39,12 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
   mkdirSync(options.dataDir, { recursive: true });
   const file = path.join(options.dataDir, 'reelay.db');
   const writer = new SqliteDatabase(file);
-  writer.pragma('journal_mode = WAL');
+  // Everything below (the reader beside the writer, the WAL's own fsync) needs WAL mode.
+  const mode = writer.pragma('journal_mode = WAL', { simple: true }) as unknown;
+  if (mode !== 'wal') {
+    writer.close();
+    throw new Error(`SQLite could not use WAL mode for ${file} (it answered ${String(mode)}): put the data dir on a local disk`);
+  }
   // FULL is NORMAL plus an fsync of the WAL after each commit; that fsync runs off the event
   // loop's thread (wal-sync.ts) and every write waits for it, so FULL's promise holds.
   const durable = (options.sqliteSynchronous ?? 'FULL') === 'FULL';
@@ -55,10 +62,22 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
   reader.pragma('busy_timeout = 5000');
   reader.pragma('query_only = ON');
   const walSync = new WalSync(file, options.sqliteFsync);
-  const checkpointer = new SqliteCheckpointer(file);
+  const report = options.onStorageProblem ?? (() => {});
+  let checkpointsFailing = false;
+  const checkpointer = new SqliteCheckpointer(file, (outcome) => {
+    // Told once when checkpoints start failing, not every 100 ms while they do.
+    if (!outcome.ok && !checkpointsFailing) report(`WAL checkpoints on the worker thread fail (the writer's own checkpoint still bounds the WAL): ${outcome.error}`);
+    checkpointsFailing = !outcome.ok;
+  });
+  let syncFailureReported = false;
   const afterCommit = (): Promise<void> | undefined => {
     checkpointer.wrote();
-    return durable ? walSync.sync() : undefined;
+    if (!durable) return undefined;
+    return walSync.sync().catch((error: unknown) => {
+      if (!syncFailureReported) report(`the disk failed to make a commit durable (fsync of ${file}-wal): writes are refused until Reelay restarts. ${error instanceof Error ? error.message : String(error)}`);
+      syncFailureReported = true;
+      throw error;
+    });
   };
   const kysely = new Kysely<Database>({ dialect: groupCommitSqliteDialect(withStatementCache(writer), withStatementCache(reader), { afterCommit }) });
   return {

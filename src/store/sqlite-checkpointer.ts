@@ -18,6 +18,10 @@ import { Worker } from 'node:worker_threads';
 
 /** How long after a write the worker checkpoints: writes in between share the checkpoint. */
 const CHECKPOINT_DELAY_MS = 100;
+/** A worker that died is not started again sooner than this (the writer's checkpoint covers). */
+const RESTART_AFTER_MS = 10_000;
+/** How long a close waits for the worker to let go of the file before ending the worker. */
+const CLOSE_WAIT_MS = 5_000;
 
 /**
  * The worker's code, evaluated as CommonJS so it needs no build step (the sources run as
@@ -57,6 +61,7 @@ class CheckpointWorker {
   readonly #waiting = new Map<number, (reply: Reply) => void>();
   #nextId = 0;
   dead = false;
+  diedAt = 0;
 
   constructor() {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
@@ -71,12 +76,18 @@ class CheckpointWorker {
       answer?.(reply);
     });
     const fail = (why: string): void => {
+      if (!this.dead) this.diedAt = Date.now();
       this.dead = true;
       for (const answer of this.#waiting.values()) answer({ id: -1, ok: false, error: why });
       this.#waiting.clear();
     };
     this.#worker.on('error', (error) => fail(error.message));
     this.#worker.on('exit', (code) => fail(`the checkpoint worker exited (${code})`));
+  }
+
+  /** Ends the worker (one that does not answer); every question out fails. */
+  async end(): Promise<void> {
+    await this.#worker.terminate();
   }
 
   ask(request: Request): Promise<Reply> {
@@ -92,8 +103,9 @@ class CheckpointWorker {
 
 let shared: CheckpointWorker | null = null;
 
-/** The process's worker, started on first use and again if the last one died. */
-function worker(): CheckpointWorker {
+/** The process's worker, started on first use and again a while after the last one died; null meanwhile. */
+function worker(): CheckpointWorker | null {
+  if (shared?.dead && Date.now() - shared.diedAt < RESTART_AFTER_MS) return null;
   if (!shared || shared.dead) shared = new CheckpointWorker();
   return shared;
 }
@@ -108,7 +120,7 @@ export class SqliteCheckpointer {
   #running: Promise<unknown> | null = null;
   #closed = false;
 
-  /** `onCheckpoint` hears how each checkpoint went (tests; a failure is never fatal, see above). */
+  /** `onCheckpoint` hears how each checkpoint went (logs, tests; a failure is never fatal, see above). */
   constructor(databaseFile: string, onCheckpoint?: (outcome: CheckpointOutcome) => void) {
     this.#file = databaseFile;
     this.#onCheckpoint = onCheckpoint;
@@ -127,8 +139,17 @@ export class SqliteCheckpointer {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    await this.#running;
-    if (shared && !shared.dead) await shared.ask({ kind: 'release', file: this.#file });
+    const current = shared;
+    if (!current || current.dead) return;
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), CLOSE_WAIT_MS)));
+    const released = (this.#running ?? Promise.resolve()).then(() => current.ask({ kind: 'release', file: this.#file }));
+    const outcome = await Promise.race([released, gaveUp]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      this.#onCheckpoint?.({ ok: false, error: `the checkpoint worker did not let go of the file within ${CLOSE_WAIT_MS} ms: ended` });
+      await current.end();
+    }
   }
 
   #checkpoint(): void {
@@ -138,12 +159,16 @@ export class SqliteCheckpointer {
       void this.#running.then(() => this.wrote());
       return;
     }
-    let checkpoints: CheckpointWorker;
+    let checkpoints: CheckpointWorker | null;
     try {
       checkpoints = worker();
     } catch (error) {
       this.#timer = null;
       this.#onCheckpoint?.({ ok: false, error: error instanceof Error ? error.message : String(error) });
+      return;
+    }
+    if (!checkpoints) {
+      this.#timer = null;
       return;
     }
     const running = checkpoints

@@ -18,11 +18,13 @@
  * - A unit that fails or rolls back settles after its group commits too, so a read that follows
  *   it sees what the units before it wrote (an idempotency retry finds the record that won).
  * - With `afterCommit` (database.ts passes the WAL's fsync, wal-sync.ts), a group settles only
- *   once that promise does: durability is awaited off the event loop's thread. The reader may then
- *   see a group a moment before it is on disk; nothing leaves the process on such a read alone,
- *   because every write's promise waits for a sync that covers all the commits before it. If the
- *   sync fails, the group's units fail though their rows may survive, as with any commit whose
- *   acknowledgement is lost.
+ *   once that promise does: durability is awaited off the event loop's thread. The reader sees a
+ *   group once it has committed, before it is on disk, so a read outside a transaction answers
+ *   only once the last commit's durability has settled (at most one fsync, and nothing when no
+ *   write is in flight): nobody learns of a write the disk could still lose.
+ * - If that promise fails, the disk may have dropped what it was given, and SQLite has already
+ *   made the group visible: the group's units fail, and the driver refuses every later write
+ *   until the process restarts (PostgreSQL stops on a failed fsync for the same reason).
  */
 import type SqliteDatabase from 'better-sqlite3';
 import {
@@ -76,6 +78,10 @@ export class GroupCommitSqliteDriver implements Driver {
   #group: Group | null = null;
   /** The last commit's durability, awaited before the files close. */
   #lastDurable: Promise<void> | undefined;
+  /** The same, while it has not settled: what a read waits for. */
+  #pendingDurable: Promise<void> | null = null;
+  /** Why writes are refused: a durability promise failed (see above). */
+  #broken: Error | null = null;
   #destroyed = false;
 
   constructor(writer: StatementSource, reader: StatementSource, options: GroupCommitDriverOptions = {}) {
@@ -175,7 +181,12 @@ export class GroupCommitSqliteDriver implements Driver {
   /** A query outside a transaction: a read at once on the reader, a write as a unit of the group. */
   async runAlone(query: CompiledQuery): Promise<QueryResult<unknown>> {
     this.#refuseClosed();
-    if (this.#isReadOnly(query.sql)) return run(this.#reader, query);
+    if (this.#isReadOnly(query.sql)) {
+      const rows = run(this.#reader, query);
+      // What the read saw may be committed but not yet on disk.
+      if (this.#pendingDurable) await this.#pendingDurable;
+      return rows;
+    }
     const release = await this.#lock.lock();
     let group: Group | null = null;
     let result: QueryResult<unknown>;
@@ -215,6 +226,11 @@ export class GroupCommitSqliteDriver implements Driver {
     if (this.#destroyed) throw new Error('the database is closed');
   }
 
+  /** Called only with the unit lock held, before a group begins. */
+  #refuseBroken(): void {
+    if (this.#broken) throw new Error(`writes are refused until Reelay restarts: the database's disk failed to make a commit durable (${this.#broken.message})`);
+  }
+
   /** Decided on the writer's statement, which its cache keeps compiled. */
   #isReadOnly(sql: string): boolean {
     return this.#writer.prepare(sql).readonly;
@@ -227,6 +243,7 @@ export class GroupCommitSqliteDriver implements Driver {
     // rather than let this unit run in autocommit.
     if (this.#group && !this.#writer.inTransaction) this.#abandonGroup(new Error('the database rolled the transaction back'));
     if (this.#group) return this.#group;
+    this.#refuseBroken();
     run(this.#writer, raw('begin immediate'));
     let settle!: (error?: unknown) => void;
     const committed = new Promise<void>((resolve, reject) => (settle = (error) => (error === undefined ? resolve() : reject(error))));
@@ -274,9 +291,20 @@ export class GroupCommitSqliteDriver implements Driver {
     }
     if (!durable) return group.settle();
     this.#lastDurable = durable;
+    this.#pendingDurable = durable;
+    const settled = (): void => {
+      if (this.#pendingDurable === durable) this.#pendingDurable = null;
+    };
     durable.then(
-      () => group.settle(),
-      (e: unknown) => group.settle(e),
+      () => {
+        settled();
+        group.settle();
+      },
+      (e: unknown) => {
+        this.#broken ??= e instanceof Error ? e : new Error(String(e));
+        settled();
+        group.settle(e);
+      },
     );
   }
 }

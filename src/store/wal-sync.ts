@@ -10,6 +10,10 @@
  *
  * Syncs are shared: while one is in flight, every commit that lands meanwhile waits for the next
  * one, which covers them all (fsync flushes the whole file, whichever descriptor asks).
+ *
+ * A failed fsync is final: Linux may drop the pages it could not write and let the next fsync
+ * succeed, and the WAL's checksum chain would then discard every later frame too. So every sync
+ * waiting or to come fails with the first error (the driver then refuses writes).
  */
 import { close, fsync, open, openSync, closeSync } from 'node:fs';
 import path from 'node:path';
@@ -28,6 +32,7 @@ export class WalSync {
   #directorySynced = false;
   #inFlight: Promise<void> | null = null;
   #next: Promise<void> | null = null;
+  #failed: Error | null = null;
   #closed = false;
 
   /** `databaseFile` is the SQLite file; its WAL is `<file>-wal`. `fsync` is Node's unless a test watches it. */
@@ -39,6 +44,7 @@ export class WalSync {
   /** Resolves once everything committed before the call is on disk; call it after a COMMIT. */
   sync(): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('the database is closed'));
+    if (this.#failed) return Promise.reject(this.#failed);
     if (this.#next) return this.#next;
     if (!this.#inFlight) return this.#start();
     // The sync in flight may have begun before this commit's frames were written.
@@ -58,16 +64,23 @@ export class WalSync {
   /** Waits for the syncs under way, then lets go of the file. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    await (this.#next ?? this.#inFlight)?.catch(() => undefined);
+    // Refuse new syncs first: none may start on a descriptor about to close.
     this.#closed = true;
+    await (this.#next ?? this.#inFlight)?.catch(() => undefined);
     if (this.#fd !== null) closeSync(this.#fd);
     this.#fd = null;
   }
 
   #start(): Promise<void> {
-    const started = this.#syncOnce().finally(() => {
-      if (this.#inFlight === started) this.#inFlight = null;
-    });
+    if (this.#failed) return Promise.reject(this.#failed);
+    const started = this.#syncOnce()
+      .catch((error: unknown) => {
+        this.#failed ??= error instanceof Error ? error : new Error(String(error));
+        throw this.#failed;
+      })
+      .finally(() => {
+        if (this.#inFlight === started) this.#inFlight = null;
+      });
     this.#inFlight = started;
     return started;
   }
@@ -75,10 +88,12 @@ export class WalSync {
   async #syncOnce(): Promise<void> {
     // Opened on the first sync: the WAL exists once a commit has been written to it, and SQLite
     // keeps the same file (truncating, never deleting it) while any connection is open.
-    this.#fd ??= openSync(this.#walFile, 'r');
+    // Read-write: fsync needs it on some systems (Windows), though Linux would take read-only.
+    this.#fd ??= openSync(this.#walFile, 'r+');
     const fd = this.#fd;
     await new Promise<void>((resolve, reject) => this.#fsync(fd, (error) => (error ? reject(error) : resolve())));
-    if (!this.#directorySynced) {
+    // A directory cannot be opened for fsync on Windows, which needs no such sync anyway.
+    if (!this.#directorySynced && process.platform !== 'win32') {
       await this.#syncDirectory();
       this.#directorySynced = true;
     }

@@ -96,35 +96,77 @@ describe('the SQLite group-commit driver', () => {
     expect(namesOutside(o)).toEqual(['a', 'b']);
   });
 
-  it('settles a group only once its afterCommit promise does, fails its units if that fails, and waits for it before closing', async () => {
+  /** A driver whose afterCommit promises the test settles by hand, in order. */
+  function openGated(): Opened & { pending: Array<{ resolve: () => void; reject: (e: Error) => void }> } {
     const pending: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
-    const o = open({ afterCommit: () => new Promise<void>((resolve, reject) => pending.push({ resolve, reject })) });
+    return { ...open({ afterCommit: () => new Promise<void>((resolve, reject) => pending.push({ resolve, reject })) }), pending };
+  }
+  const turn = () => new Promise((r) => setTimeout(r, 20));
+  const selectNames = (db: Kysely<Db>) => db.selectFrom('items').select('name').orderBy('name').execute();
+
+  it('settles a group only once its afterCommit promise does, and waits for it before closing', async () => {
+    const o = openGated();
     let settled = 0;
     const first = Promise.all([insert(o.db, 'a'), o.db.transaction().execute((trx) => insert(trx, 'b'))]).then(() => settled++);
-    await new Promise((r) => setTimeout(r, 20));
-    expect(pending).toHaveLength(1);
+    await turn();
+    expect(o.pending).toHaveLength(1);
     expect(settled).toBe(0);
-    pending[0]?.resolve();
+    o.pending[0]?.resolve();
     await first;
     expect(settled).toBe(1);
 
-    const lost = Promise.allSettled([insert(o.db, 'c'), insert(o.db, 'd')]);
-    await new Promise((r) => setTimeout(r, 20));
-    pending[1]?.reject(new Error('EIO: i/o error, fsync'));
-    expect((await lost).map((r) => r.status === 'rejected' && String(r.reason))).toEqual(['Error: EIO: i/o error, fsync', 'Error: EIO: i/o error, fsync']);
-
     // A write committed but not yet durable when the close begins: the close waits for it.
     const last = insert(o.db, 'e');
-    await new Promise((r) => setTimeout(r, 20));
-    expect(pending).toHaveLength(3);
+    await turn();
+    expect(o.pending).toHaveLength(2);
     let closed = false;
     const closing = o.db.destroy().then(() => (closed = true));
-    await new Promise((r) => setTimeout(r, 20));
+    await turn();
     expect(closed).toBe(false);
-    pending[2]?.resolve();
+    o.pending[1]?.resolve();
     await closing;
     await last;
     expect(closed).toBe(true);
+  });
+
+  it('answers a read outside a transaction only once what it could see is durable', async () => {
+    const o = openGated();
+    const written = Promise.all([insert(o.db, 'a'), insert(o.db, 'b')]);
+    await turn();
+    o.pending[0]?.resolve();
+    await written;
+    // Nothing in flight: a read answers at once.
+    expect((await selectNames(o.db)).map((r) => r.name)).toEqual(['a', 'b']);
+    const more = insert(o.db, 'c');
+    await turn();
+    expect(o.pending).toHaveLength(2);
+    // Committed, so the reader sees it, but not yet durable: the read waits.
+    let read: string[] | null = null;
+    const reading = selectNames(o.db).then((rows) => (read = rows.map((r) => r.name)));
+    await turn();
+    expect(read).toBeNull();
+    o.pending[1]?.resolve();
+    await reading;
+    await more;
+    expect(read).toEqual(['a', 'b', 'c']);
+  });
+
+  it('fails the units of a group whose afterCommit fails, and refuses every later write', async () => {
+    const o = openGated();
+    const lost = Promise.allSettled([insert(o.db, 'c'), insert(o.db, 'd')]);
+    await turn();
+    const reading = selectNames(o.db).then(
+      () => 'answered',
+      (e: unknown) => String(e),
+    );
+    await turn();
+    o.pending[0]?.reject(new Error('EIO: i/o error, fsync'));
+    expect((await lost).map((r) => r.status === 'rejected' && String(r.reason))).toEqual(['Error: EIO: i/o error, fsync', 'Error: EIO: i/o error, fsync']);
+    // A read that saw the lost group fails with it.
+    expect(await reading).toBe('Error: EIO: i/o error, fsync');
+    await expect(insert(o.db, 'e')).rejects.toThrow(/writes are refused until Reelay restarts.*EIO/);
+    await expect(o.db.transaction().execute((trx) => insert(trx, 'f'))).rejects.toThrow(/writes are refused/);
+    expect(o.pending).toHaveLength(1);
   });
 
   it('rolls back a failed transaction alone; the rest of its group commits', async () => {
