@@ -1,6 +1,6 @@
 /**
  * The engine with many tasks in flight (issue 8): N tasks (10,000 by default) created through one
- * Reelay whose only channel is the Kling simulator (in this process) rendering each task in 60 s,
+ * Reelay whose only channel is the Kling simulator (its own process) rendering each task in 60 s,
  * with callbacks on (REELAY_PUBLIC_URL names the Reelay, so the simulator calls back). Measured:
  * - Reelay's resident memory, sampled from /proc every 250 ms (peak) — target < 300 MB;
  * - upstream calls per second as the simulator counts them (polls, and polls + submits, which
@@ -19,10 +19,10 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { resolveFfmpegBinaries } from '../src/media/ffmpeg-binaries.ts';
-import { startKlingSim, type KlingSim } from '../tools/kling-sim/sim-server.ts';
 import { CREATE_BODY, MASTER_KEY } from './create.ts';
 import { benchDir } from './support/bench-dir.ts';
 import { startReelay } from './support/processes.ts';
+import { startSimProcess, type SimProcess } from './support/sim-process.ts';
 import { fmt, type Section } from './support/report.ts';
 import { watchTaskEvents, type SseOutcome } from './support/sse-watch.ts';
 
@@ -51,11 +51,14 @@ export async function benchEngine(_seconds: number): Promise<Section> {
 
   const dir = benchDir('engine');
   const ffmpeg = resolveFfmpegBinaries({ ffmpegPath: null, ffprobePath: null });
-  const sim: KlingSim = await startKlingSim({
+  const sim: SimProcess = await startSimProcess({
     ffmpeg: ffmpeg.ffmpeg,
     workDir: path.join(dir, 'sim'),
-    accounts: [{ accessKey: SIM_ACCESS_KEY, secretKey: SIM_SECRET_KEY, concurrency: TASKS }],
-    schedule: { submittedMs: 1000, processingMs: Math.max(0, RENDER_MS - 1000) },
+    accessKey: SIM_ACCESS_KEY,
+    secretKey: SIM_SECRET_KEY,
+    concurrency: TASKS,
+    submittedMs: 1000,
+    processingMs: Math.max(0, RENDER_MS - 1000),
   });
   const config = path.join(dir, 'config.json');
   writeFileSync(
@@ -84,18 +87,20 @@ export async function benchEngine(_seconds: number): Promise<Section> {
   const samples: Sample[] = [];
   let peakRss = reelay.rssBytes() ?? 0;
   const startRss = peakRss;
-  const takeSample = () => {
-    const s = sim.stats();
+  // Stamped with the simulator's clock when it took the snapshot (see sim-process.ts).
+  const takeSample = async () => {
+    const { at, stats: s } = await sim.stats();
     const rss = reelay.rssBytes();
     if (rss !== null) peakRss = Math.max(peakRss, rss);
-    samples.push({ at: Date.now(), query: s.requests['query'] ?? 0, create: s.requests['create'] ?? 0, result: s.requests['result'] ?? 0, callbacks: s.callbacksSent + s.callbacksFailed, rss });
+    samples.push({ at, query: s.requests['query'] ?? 0, create: s.requests['create'] ?? 0, result: s.requests['result'] ?? 0, callbacks: s.callbacksSent + s.callbacksFailed, rss });
   };
-  takeSample();
+  await takeSample();
   const rssTimer = setInterval(() => {
     const rss = reelay.rssBytes();
     if (rss !== null) peakRss = Math.max(peakRss, rss);
   }, 250);
-  const statsTimer = setInterval(takeSample, 1000);
+  let sampleFailures = 0;
+  const statsTimer = setInterval(() => void takeSample().catch(() => sampleFailures++), 1000);
 
   const sseAbort = new AbortController();
   const watchers: Array<{ publicId: string; outcome: Promise<SseOutcome> }> = [];
@@ -154,8 +159,9 @@ export async function benchEngine(_seconds: number): Promise<Section> {
         const open = (counts['queued'] ?? 0) + (counts['running'] ?? 0);
         if (Date.now() - lastLog >= 10_000) {
           lastLog = Date.now();
-          const s = sim.stats();
-          console.log(`  t+${((Date.now() - startedAt) / 1000).toFixed(0)} s: ${JSON.stringify(counts)}; upstream in flight ${sim.tasks().filter((t) => t.finishedAt === null).length}; polls ${s.requests['query'] ?? 0}, submits ${s.requests['create'] ?? 0}; RSS ${fmt.mb(peakRss)} peak`);
+          const s = (await sim.stats()).stats;
+          const inFlight = (await sim.tasks()).filter((t) => t.finishedAt === null).length;
+          console.log(`  t+${((Date.now() - startedAt) / 1000).toFixed(0)} s: ${JSON.stringify(counts)}; upstream in flight ${inFlight}; polls ${s.requests['query'] ?? 0}, submits ${s.requests['create'] ?? 0}; RSS ${fmt.mb(peakRss)} peak`);
         }
         if (open === 0 && created > 0) {
           drainedAt = Date.now();
@@ -170,15 +176,17 @@ export async function benchEngine(_seconds: number): Promise<Section> {
   } finally {
     clearInterval(rssTimer);
     clearInterval(statsTimer);
-    takeSample();
+    await takeSample().catch(() => sampleFailures++);
     // Streams still open at the deadline end here (they count as not seen).
     setTimeout(() => sseAbort.abort(), 2000).unref();
   }
   const outcomes = await Promise.all(watchers.map(async (w) => ({ publicId: w.publicId, ...(await w.outcome) })));
-  const simStats = sim.stats();
-  const simTasks = sim.tasks();
+  const simStats = (await sim.stats()).stats;
+  const simTasks = await sim.tasks();
   await reelay.stop();
-  await sim.close();
+  await sim.stop();
+  // Answers to the once-a-second samples may arrive out of order.
+  samples.sort((a, b) => a.at - b.at);
 
   // Public id (what the client saw) -> Reelay's id (the simulator's external_task_id).
   const db = new SqliteDatabase(path.join(dataDir, 'reelay.db'), { readonly: true, fileMustExist: true });
@@ -262,8 +270,8 @@ export async function benchEngine(_seconds: number): Promise<Section> {
     ],
     notes: [
       `Created ${created.toLocaleString('en-US')} tasks (${createErrors} failed${firstCreateError ? `, first: ${firstCreateError}` : ''}) in ${((createdAt - startedAt) / 1000).toFixed(1)} s with ${CREATE_CONCURRENCY} concurrent Kling-dialect creates (master key); end state ${JSON.stringify(counts)} after ${totalSeconds.toFixed(0)} s${drainedAt === null ? ' (deadline reached before every task ended)' : ''}.`,
-      `Simulator: ${simStats.createsAccepted.toLocaleString('en-US')} submits accepted, ${(simStats.requests['query'] ?? 0).toLocaleString('en-US')} polls (${(((simStats.requests['query'] ?? 0) / Math.max(1, simStats.createsAccepted))).toFixed(2)} per task), ${(simStats.requests['result'] ?? 0).toLocaleString('en-US')} result downloads, ${simStats.callbacksSent.toLocaleString('en-US')} callbacks answered (${simStats.callbacksFailed} failed), ${simStats.concurrencyRefusals} concurrency refusals, ${simStats.duplicateExternalIds} duplicate external ids. Over 1 s windows: calls/s peak ${calls1.peak.toFixed(0)}, polls/s peak ${polls1.peak.toFixed(0)}; the simulator counts requests as this busy process handles them, so the 5 s windows (with 1 % slack) are the measure.`,
-      `Channel: max_concurrency ${TASKS}, requests_per_second ${RPS}, expected_render_seconds ${RENDER_MS / 1000}, callbacks on; worker settings default. Reelay pinned to the server core; the simulator and the ${outcomes.length} SSE clients (every ${Math.round(sampleEvery)}th task, opened as it was created) share this process, pinned to the load core.`,
+      `Simulator: ${simStats.createsAccepted.toLocaleString('en-US')} submits accepted, ${(simStats.requests['query'] ?? 0).toLocaleString('en-US')} polls (${(((simStats.requests['query'] ?? 0) / Math.max(1, simStats.createsAccepted))).toFixed(2)} per task), ${(simStats.requests['result'] ?? 0).toLocaleString('en-US')} result downloads, ${simStats.callbacksSent.toLocaleString('en-US')} callbacks answered (${simStats.callbacksFailed} failed), ${simStats.concurrencyRefusals} concurrency refusals, ${simStats.duplicateExternalIds} duplicate external ids. Over 1 s windows: calls/s peak ${calls1.peak.toFixed(0)}, polls/s peak ${polls1.peak.toFixed(0)}. The simulator runs as its own process and stamps each snapshot with its clock; it counts a request when it handles it, so the 5 s windows (with 1 % slack) are the measure${sampleFailures > 0 ? `; ${sampleFailures} samples failed` : ''}.`,
+      `Channel: max_concurrency ${TASKS}, requests_per_second ${RPS}, expected_render_seconds ${RENDER_MS / 1000}, callbacks on; worker settings default. Reelay pinned to the server core; the simulator (\`reelay sim\`, its own process) and this process with the ${outcomes.length} SSE clients (every ${Math.round(sampleEvery)}th task, opened as it was created) on the load core.`,
       `Completion latency split at Reelay's finished_at: simulator finished -> Reelay committed completed (callback, poll, download, ffprobe, store) ${spread(toCommit)}; commit -> SSE event received ${spread(toStream)}.`,
       ...(sseProblems.length > 0 ? [`Streams without a timed completion (${outcomes.length - lags.length}), e.g.: ${sseProblems.join('; ')}.`] : []),
       ...(errorLines > 0 ? [`Reelay logged ${errorLines} error lines (in the last 20,000 characters of its output).`] : []),

@@ -14,11 +14,11 @@ export type Proc = { url: string; child: ChildProcess; stop(): Promise<void>; rs
 export type Started = Proc & { /** The last 20,000 characters the process wrote. */ output(): string };
 
 /**
- * Starts `executable args` pinned to the server core and resolves once `readyUrl` answers below
- * 500 (nginx, Reelay and the baseline all start this way).
+ * Starts `executable args` pinned to the server core (or `core`) and resolves once `readyUrl`
+ * answers below 500 (nginx, Reelay, the baseline and the simulator all start this way).
  */
-export async function startPinnedServer(o: { executable: string; args: string[]; env?: Record<string, string>; url: string; readyPath: string }): Promise<Started> {
-  const { command, args } = pinned(SERVER_CORE, o.executable, o.args);
+export async function startPinnedServer(o: { executable: string; args: string[]; env?: Record<string, string>; url: string; readyPath: string; core?: number }): Promise<Started> {
+  const { command, args } = pinned(o.core ?? SERVER_CORE, o.executable, o.args);
   const child = spawn(command, args, { cwd: repoRoot, env: { ...process.env, LOG_LEVEL: 'warn', ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));

@@ -3,7 +3,9 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { baseEnv, cliArgs, freePort, killHard, repoRoot } from '../support/child-server.ts';
+import type { KlingSim } from '../../tools/kling-sim/sim-server.ts';
 import { tempDir } from '../support/temp-dir.ts';
+import { SHORT_BODY, createTask, waitFor } from './sim-helpers.ts';
 
 const run = promisify(execFile);
 
@@ -20,7 +22,7 @@ describe('reelay sim', () => {
 
   it('--help lists every option with its environment variable', async () => {
     const { stdout } = await run(process.execPath, cliArgs('sim', '--help'), { cwd: repoRoot, env: simEnv() });
-    const options = ['host', 'port', 'access-key', 'secret-key', 'concurrency', 'submitted-ms', 'processing-ms', 'error-rate', 'latency-ms', 'drop-rate', 'lost-callback-rate', 'failure-rate', 'url-ttl', 'seed', 'work-dir'];
+    const options = ['host', 'port', 'access-key', 'secret-key', 'concurrency', 'submitted-ms', 'processing-ms', 'error-rate', 'latency-ms', 'drop-rate', 'lost-callback-rate', 'failure-rate', 'url-ttl', 'seed', 'work-dir', 'quiet'];
     for (const name of options) {
       expect(stdout).toContain(`--${name}`);
       expect(stdout.replace(/\s+/g, ' ')).toContain(`KLING_SIM_${name.toUpperCase().replaceAll('-', '_')}`);
@@ -36,11 +38,12 @@ describe('reelay sim', () => {
     expect(failed?.stderr).toMatch(/9999 is not a Kling error code/);
   });
 
-  it('starts, prints its URL and a channel config, serves /_sim/stats and stops on SIGTERM', async () => {
+  /** Starts `reelay sim` on a free port, runs `check` against it, then stops it with SIGTERM (expecting exit 0). */
+  async function withSim(env: NodeJS.ProcessEnv, check: (url: string, output: () => string) => Promise<void>): Promise<void> {
     const port = await freePort();
     const child = spawn(process.execPath, cliArgs('sim', '--port', String(port), '--work-dir', tmp.dir), {
       cwd: repoRoot,
-      env: { ...simEnv(), KLING_SIM_CONCURRENCY: '7' },
+      env: { ...simEnv(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -55,15 +58,34 @@ describe('reelay sim', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
       await new Promise((r) => setTimeout(r, 100));
-      expect(output).toContain(`"base_url": "${url}"`);
-      expect(output).toContain('"max_concurrency": 7');
-      const stats = (await (await fetch(`${url}/_sim/stats`)).json()) as Record<string, unknown>;
-      expect(stats).toMatchObject({ createsAccepted: 0, requests: { stats: 1 } });
+      await check(url, () => output);
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
     } finally {
       await killHard(child);
     }
+  }
+
+  it('starts, prints its URL and a channel config, serves /_sim/stats and stops on SIGTERM', async () => {
+    await withSim({ KLING_SIM_CONCURRENCY: '7' }, async (url, output) => {
+      expect(output()).toContain(`"base_url": "${url}"`);
+      expect(output()).toContain('"max_concurrency": 7');
+      const stats = (await (await fetch(`${url}/_sim/stats`)).json()) as Record<string, unknown>;
+      expect(stats).toMatchObject({ createsAccepted: 0, requests: { stats: 1 } });
+    });
+  });
+
+  it("logs each task's status changes, unless --quiet", async () => {
+    const created = async (url: string) => createTask({ url } as KlingSim, SHORT_BODY);
+    await withSim({}, async (url, output) => {
+      const id = await created(url);
+      await waitFor('the submit logged', () => output().includes(`task ${id}: submitted`));
+    });
+    await withSim({ KLING_SIM_QUIET: 'true' }, async (url, output) => {
+      await created(url);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(output()).not.toMatch(/task \S+: submitted/);
+    });
   });
 });

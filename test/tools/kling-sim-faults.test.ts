@@ -90,6 +90,16 @@ describe('Kling simulator faults', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(145);
   });
 
+  it('lists every task over HTTP (GET /_sim/tasks), as tasks() does', async () => {
+    const s = await sim({});
+    const id = await createTask(s, SHORT_BODY);
+    const listed = (await (await fetch(`${s.url}/_sim/tasks`)).json()) as Array<Record<string, unknown>>;
+    expect(listed.map((t) => t.taskId)).toEqual([id]);
+    const [task] = s.tasks();
+    expect(Object.keys(listed[0] ?? {}).sort()).toEqual(Object.keys(task ?? {}).sort());
+    expect(listed[0]).toMatchObject({ taskId: id, createdAt: task?.createdAt, finishedAt: null });
+  });
+
   it('replaces faults over HTTP (PUT /_sim/faults) and serves stats (GET /_sim/stats)', async () => {
     const s = await sim({});
     const put = await fetch(`${s.url}/_sim/faults`, { method: 'PUT', body: JSON.stringify({ createErrors: { '1301': 1 } }) });
@@ -98,8 +108,13 @@ describe('Kling simulator faults', () => {
     const bad = await fetch(`${s.url}/_sim/faults`, { method: 'PUT', body: JSON.stringify({ createErrors: { '42': 1 } }) });
     expect(bad.status).toBe(400);
     expect(await bad.text()).toMatch(/42/);
-    const stats = (await (await fetch(`${s.url}/_sim/stats`)).json()) as Record<string, unknown>;
+    const before = Date.now();
+    const answer = await fetch(`${s.url}/_sim/stats`);
+    const stats = (await answer.json()) as Record<string, unknown>;
     expect(stats).toMatchObject({ injectedErrors: { '1301': 1 }, requests: { create: 1, faults: 2, stats: 1 } });
+    // The simulator's clock at the snapshot, for rates sampled over HTTP.
+    expect(Number(answer.headers.get('x-sim-clock-ms'))).toBeGreaterThanOrEqual(before);
+    expect(Number(answer.headers.get('x-sim-clock-ms'))).toBeLessThanOrEqual(Date.now());
     expect(() => s.setFaults({ taskFailureRate: 2 })).toThrow(/taskFailureRate/);
   });
 

@@ -1,7 +1,7 @@
 /**
  * The request handler: counts the request under its route label, adds the configured latency,
  * dispatches, and turns any thrown error into a Kling error answer. `/_sim/*` is the control
- * surface (stats, faults): no auth, no latency, plain JSON.
+ * surface (stats, every task, faults): no auth, no latency, plain JSON.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseSimFaults } from './sim-faults.ts';
@@ -67,8 +67,17 @@ function route(deps: SimDeps, req: IncomingMessage, res: ServerResponse, url: UR
     return { label: 'result', run: () => serveResult(deps, req, res, url, taskId, file) };
   }
   if (url.pathname === '/_sim/stats' && method === 'GET') {
-    return { label: 'stats', run: async () => sendJson(res, 200, structuredClone(deps.stats)) };
+    // The simulator's own clock at the snapshot: a client sampling rates over HTTP divides by the
+    // time between two snapshots, not between two answers that a busy client may read late.
+    return {
+      label: 'stats',
+      run: async () => {
+        res.setHeader('x-sim-clock-ms', String(Date.now()));
+        sendJson(res, 200, structuredClone(deps.stats));
+      },
+    };
   }
+  if (url.pathname === '/_sim/tasks' && method === 'GET') return { label: 'tasks', run: async () => sendJson(res, 200, deps.book.all().map((record) => record.task)) };
   if (url.pathname === '/_sim/faults' && method === 'PUT') return { label: 'faults', run: () => putFaults(deps, req, res) };
   if (url.pathname === '/_sim/faults' && method === 'GET') return { label: 'faults', run: async () => sendJson(res, 200, deps.dice.current()) };
   return { label: 'unknown', run: () => Promise.reject(new KlingSimError(1202, 'Requested method is invalid')) };

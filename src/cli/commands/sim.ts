@@ -51,6 +51,7 @@ export function registerSim(program: Command): void {
     .addOption(opt('--url-ttl <seconds>', 'lifetime of result URLs (default 30 days)', 'URL_TTL').argParser(arg(parseNonNegativeInteger)))
     .addOption(opt('--seed <n>', 'seed of the fault dice, for repeatable runs', 'SEED').argParser(arg(parseNonNegativeInteger)))
     .addOption(opt('--work-dir <dir>', 'where rendered MP4s are cached', 'WORK_DIR').default(path.join(os.tmpdir(), 'reelay-kling-sim')))
+    .addOption(opt('--quiet', "do not log each task's status changes", 'QUIET'))
     .addOption(new Option('--ffmpeg <path>', 'ffmpeg binary (default: on PATH, else the bundled one)').env('FFMPEG_PATH'))
     .addHelpText('after', '\nEvery option can also be set as KLING_SIM_<NAME>, e.g. KLING_SIM_PORT=8090 KLING_SIM_ERROR_RATE=5000=0.1,1303=0.05\n\nExample:\n  reelay sim --port 8090 --processing-ms 3000 --error-rate 5000=0.05 --drop-rate 0.02')
     .action(async (opts) => {
@@ -79,10 +80,10 @@ export function registerSim(program: Command): void {
         ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
         ffmpeg,
         workDir: opts.workDir,
-        log: (line) => console.error(line),
+        log: opts.quiet ? () => {} : (line) => console.error(line),
       });
       console.log(`Kling simulator listening on ${sim.url}`);
-      console.log(`Stats: GET ${sim.url}/_sim/stats   Faults: PUT ${sim.url}/_sim/faults`);
+      console.log(`Stats: GET ${sim.url}/_sim/stats   Tasks: GET ${sim.url}/_sim/tasks   Faults: PUT ${sim.url}/_sim/faults`);
       console.log('Reelay channel config (put it in the file REELAY_CONFIG names):');
       console.log(JSON.stringify(channelConfig({ url: sim.url, ...account, schedule }), null, 2));
       closeOnSignals((signal) => console.error(`${signal}: stopping the simulator`), () => sim.close());
