@@ -3,8 +3,8 @@
  * Reelay whose only channel is the Kling simulator (its own process) rendering each task in 60 s,
  * with callbacks on (REELAY_PUBLIC_URL names the Reelay, so the simulator calls back). Measured:
  * - Reelay's resident memory, sampled from /proc every 250 ms (peak) — target < 300 MB;
- * - upstream calls per second as the simulator counts them (polls, and polls + submits, which
- *   the channel's `requests_per_second` caps together), sampled every second — target within
+ * - upstream calls per second as the simulator saw them arrive (polls, and polls + submits, which
+ *   the channel's `requests_per_second` caps together), over the busiest 5 s — target within
  *   the cap;
  * - for a sample of tasks (200) followed over `GET /v1/tasks/{id}/events` from their creation,
  *   the time from the simulator finishing the task (its finishedAt) to the stream's `completed`
@@ -22,7 +22,7 @@ import { resolveFfmpegBinaries } from '../src/media/ffmpeg-binaries.ts';
 import { CREATE_BODY, MASTER_KEY } from './create.ts';
 import { benchDir } from './support/bench-dir.ts';
 import { startReelay } from './support/processes.ts';
-import { startSimProcess, type SimProcess } from './support/sim-process.ts';
+import { startSimProcess, warmSimRender, type SimProcess } from './support/sim-process.ts';
 import { fmt, type Section } from './support/report.ts';
 import { watchTaskEvents, type SseOutcome } from './support/sse-watch.ts';
 
@@ -39,7 +39,16 @@ function envNumber(name: string, fallback: number): number {
 
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 
-type Sample = { at: number; query: number; create: number; result: number; callbacks: number; rss: number | null };
+/** The most of `times` (ms) in any window of `windowMs` (half-open), exactly. */
+function peakIn(times: number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let peak = 0;
+  for (let first = 0, i = 0; i < sorted.length; i++) {
+    while ((sorted[i] as number) - (sorted[first] as number) >= windowMs) first++;
+    peak = Math.max(peak, i - first + 1);
+  }
+  return peak;
+}
 
 export async function benchEngine(_seconds: number): Promise<Section> {
   const TASKS = Math.round(envNumber('BENCH_ENGINE_TASKS', 10_000));
@@ -51,6 +60,7 @@ export async function benchEngine(_seconds: number): Promise<Section> {
 
   const dir = benchDir('engine');
   const ffmpeg = resolveFfmpegBinaries({ ffmpegPath: null, ffprobePath: null });
+  await warmSimRender({ workDir: path.join(dir, 'sim'), ffmpeg: ffmpeg.ffmpeg }, JSON.parse(CREATE_BODY));
   const sim: SimProcess = await startSimProcess({
     ffmpeg: ffmpeg.ffmpeg,
     workDir: path.join(dir, 'sim'),
@@ -84,23 +94,13 @@ export async function benchEngine(_seconds: number): Promise<Section> {
   const auth = { authorization: `Bearer ${MASTER_KEY}` };
 
   // Sampling: Reelay's RSS every 250 ms, the simulator's request counters every second.
-  const samples: Sample[] = [];
+  // Reelay's RSS every 250 ms; the simulator records each request's arrival (sim-process.ts).
   let peakRss = reelay.rssBytes() ?? 0;
   const startRss = peakRss;
-  // Stamped with the simulator's clock when it took the snapshot (see sim-process.ts).
-  const takeSample = async () => {
-    const { at, stats: s } = await sim.stats();
-    const rss = reelay.rssBytes();
-    if (rss !== null) peakRss = Math.max(peakRss, rss);
-    samples.push({ at, query: s.requests['query'] ?? 0, create: s.requests['create'] ?? 0, result: s.requests['result'] ?? 0, callbacks: s.callbacksSent + s.callbacksFailed, rss });
-  };
-  await takeSample();
   const rssTimer = setInterval(() => {
     const rss = reelay.rssBytes();
     if (rss !== null) peakRss = Math.max(peakRss, rss);
   }, 250);
-  let sampleFailures = 0;
-  const statsTimer = setInterval(() => void takeSample().catch(() => sampleFailures++), 1000);
 
   const sseAbort = new AbortController();
   const watchers: Array<{ publicId: string; outcome: Promise<SseOutcome> }> = [];
@@ -160,8 +160,7 @@ export async function benchEngine(_seconds: number): Promise<Section> {
         if (Date.now() - lastLog >= 10_000) {
           lastLog = Date.now();
           const s = (await sim.stats()).stats;
-          const inFlight = (await sim.tasks()).filter((t) => t.finishedAt === null).length;
-          console.log(`  t+${((Date.now() - startedAt) / 1000).toFixed(0)} s: ${JSON.stringify(counts)}; upstream in flight ${inFlight}; polls ${s.requests['query'] ?? 0}, submits ${s.requests['create'] ?? 0}; RSS ${fmt.mb(peakRss)} peak`);
+          console.log(`  t+${((Date.now() - startedAt) / 1000).toFixed(0)} s: ${JSON.stringify(counts)}; callbacks ${s.callbacksSent}; polls ${s.requests['query'] ?? 0}, submits ${s.requests['create'] ?? 0}; RSS ${fmt.mb(peakRss)} peak`);
         }
         if (open === 0 && created > 0) {
           drainedAt = Date.now();
@@ -175,18 +174,15 @@ export async function benchEngine(_seconds: number): Promise<Section> {
     }
   } finally {
     clearInterval(rssTimer);
-    clearInterval(statsTimer);
-    await takeSample().catch(() => sampleFailures++);
     // Streams still open at the deadline end here (they count as not seen).
     setTimeout(() => sseAbort.abort(), 2000).unref();
   }
   const outcomes = await Promise.all(watchers.map(async (w) => ({ publicId: w.publicId, ...(await w.outcome) })));
   const simStats = (await sim.stats()).stats;
+  const arrivals = await sim.arrivals();
   const simTasks = await sim.tasks();
   await reelay.stop();
   await sim.stop();
-  // Answers to the once-a-second samples may arrive out of order.
-  samples.sort((a, b) => a.at - b.at);
 
   // Public id (what the client saw) -> Reelay's id (the simulator's external_task_id).
   const db = new SqliteDatabase(path.join(dataDir, 'reelay.db'), { readonly: true, fileMustExist: true });
@@ -225,25 +221,17 @@ export async function benchEngine(_seconds: number): Promise<Section> {
   const p50 = percentile(lags, 50);
   const p99 = percentile(lags, 99);
 
-  // Upstream calls per second: per sampling interval, and over 5 s windows.
-  const rate = (window: number, pick: (s: Sample) => number): { peak: number; mean: number } => {
-    let peak = 0;
-    for (let i = window; i < samples.length; i++) {
-      const a = samples[i - window] as Sample;
-      const b = samples[i] as Sample;
-      peak = Math.max(peak, (pick(b) - pick(a)) / ((b.at - a.at) / 1000));
-    }
-    const first = samples[0] as Sample;
-    const last = samples[samples.length - 1] as Sample;
-    return { peak, mean: (pick(last) - pick(first)) / ((last.at - first.at) / 1000) };
-  };
-  const polls1 = rate(1, (s) => s.query);
-  const polls5 = rate(5, (s) => s.query);
-  const calls1 = rate(1, (s) => s.query + s.create);
-  const calls5 = rate(5, (s) => s.query + s.create);
-  // 1 % for the sampling: the simulator counts a request when this (busy) process handles it, so
-  // requests Reelay spaced evenly can be counted in small bunches.
-  const callsWithin = calls5.peak <= RPS * 1.01;
+  // Upstream calls as the simulator saw them arrive, counted exactly over sliding windows. The
+  // 5 s window is the measure, with 1 % slack: Reelay spaces calls by its own clock, and a call's
+  // way to the simulator (the network stack, two processes' scheduling) moves a few across the
+  // edge of any window; the 1 s peak is reported beside it.
+  const polls = arrivals['query'] ?? [];
+  const calls = [...polls, ...(arrivals['create'] ?? [])];
+  const calls5 = peakIn(calls, 5000) / 5;
+  const polls5 = peakIn(polls, 5000) / 5;
+  const calls1 = peakIn(calls, 1000);
+  const polls1 = peakIn(polls, 1000);
+  const callsWithin = calls5 <= RPS * 1.01;
 
   const upstreamPeak = simStats.maxConcurrent[SIM_ACCESS_KEY] ?? 0;
   const completed = counts['completed'] ?? 0;
@@ -257,8 +245,8 @@ export async function benchEngine(_seconds: number): Promise<Section> {
     title: `Engine: ${TASKS.toLocaleString('en-US')} tasks in flight against the Kling simulator (${RENDER_MS / 1000} s renders)`,
     rows: [
       { what: 'Reelay RSS, peak (sampled every 250 ms)', baseline: `${fmt.mb(startRss)} at start`, reelay: fmt.mb(peakRss), target: '< 300 MB', met: peakRss < 300 * 1024 * 1024 },
-      { what: `upstream calls/s (polls + submits), peak over 5 s`, baseline: `cap ${RPS} req/s`, reelay: `${calls5.peak.toFixed(0)} req/s`, ratio: fmt.pct(calls5.peak / RPS), target: 'within the cap', met: callsWithin },
-      { what: 'upstream polls/s, peak over 5 s (mean)', baseline: `cap ${RPS} req/s`, reelay: `${polls5.peak.toFixed(0)} req/s (${polls5.mean.toFixed(0)})`, ratio: fmt.pct(polls5.peak / RPS), target: 'within the cap', met: polls5.peak <= RPS * 1.01 },
+      { what: `upstream calls/s (polls + submits) as the simulator saw them arrive, busiest 5 s`, baseline: `cap ${RPS} req/s`, reelay: `${calls5.toFixed(1)} req/s`, ratio: fmt.pct(calls5 / RPS), target: 'within the cap', met: callsWithin },
+      { what: 'upstream polls/s, busiest 5 s', baseline: `cap ${RPS} req/s`, reelay: `${polls5.toFixed(1)} req/s`, ratio: fmt.pct(polls5 / RPS), target: 'within the cap', met: polls5 <= RPS * 1.01 },
       {
         what: `completion seen over SSE after the simulator finished, p99 (${lags.length} of ${outcomes.length} streams)`,
         baseline: 'simulator finishedAt',
@@ -270,7 +258,7 @@ export async function benchEngine(_seconds: number): Promise<Section> {
     ],
     notes: [
       `Created ${created.toLocaleString('en-US')} tasks (${createErrors} failed${firstCreateError ? `, first: ${firstCreateError}` : ''}) in ${((createdAt - startedAt) / 1000).toFixed(1)} s with ${CREATE_CONCURRENCY} concurrent Kling-dialect creates (master key); end state ${JSON.stringify(counts)} after ${totalSeconds.toFixed(0)} s${drainedAt === null ? ' (deadline reached before every task ended)' : ''}.`,
-      `Simulator: ${simStats.createsAccepted.toLocaleString('en-US')} submits accepted, ${(simStats.requests['query'] ?? 0).toLocaleString('en-US')} polls (${(((simStats.requests['query'] ?? 0) / Math.max(1, simStats.createsAccepted))).toFixed(2)} per task), ${(simStats.requests['result'] ?? 0).toLocaleString('en-US')} result downloads, ${simStats.callbacksSent.toLocaleString('en-US')} callbacks answered (${simStats.callbacksFailed} failed), ${simStats.concurrencyRefusals} concurrency refusals, ${simStats.duplicateExternalIds} duplicate external ids. Over 1 s windows: calls/s peak ${calls1.peak.toFixed(0)}, polls/s peak ${polls1.peak.toFixed(0)}. The simulator runs as its own process and stamps each snapshot with its clock; it counts a request when it handles it, so the 5 s windows (with 1 % slack) are the measure${sampleFailures > 0 ? `; ${sampleFailures} samples failed` : ''}.`,
+      `Simulator: ${simStats.createsAccepted.toLocaleString('en-US')} submits accepted, ${(simStats.requests['query'] ?? 0).toLocaleString('en-US')} polls (${(((simStats.requests['query'] ?? 0) / Math.max(1, simStats.createsAccepted))).toFixed(2)} per task), ${(simStats.requests['result'] ?? 0).toLocaleString('en-US')} result downloads, ${simStats.callbacksSent.toLocaleString('en-US')} callbacks answered (${simStats.callbacksFailed} failed), ${simStats.concurrencyRefusals} concurrency refusals, ${simStats.duplicateExternalIds} duplicate external ids. Busiest 1 s by arrival: ${calls1} calls, ${polls1} polls. The simulator runs as its own process and records each request's arrival; the busiest 5 s window (with 1 % slack) is the measure, since a call's way there moves a few across the edge of any window.`,
       `Channel: max_concurrency ${TASKS}, requests_per_second ${RPS}, expected_render_seconds ${RENDER_MS / 1000}, callbacks on; worker settings default. Reelay pinned to the server core; the simulator (\`reelay sim\`, its own process) and this process with the ${outcomes.length} SSE clients (every ${Math.round(sampleEvery)}th task, opened as it was created) on the load core.`,
       `Completion latency split at Reelay's finished_at: simulator finished -> Reelay committed completed (callback, poll, download, ffprobe, store) ${spread(toCommit)}; commit -> SSE event received ${spread(toStream)}.`,
       ...(sseProblems.length > 0 ? [`Streams without a timed completion (${outcomes.length - lags.length}), e.g.: ${sseProblems.join('; ')}.`] : []),

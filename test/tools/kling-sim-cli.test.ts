@@ -22,7 +22,7 @@ describe('reelay sim', () => {
 
   it('--help lists every option with its environment variable', async () => {
     const { stdout } = await run(process.execPath, cliArgs('sim', '--help'), { cwd: repoRoot, env: simEnv() });
-    const options = ['host', 'port', 'access-key', 'secret-key', 'concurrency', 'submitted-ms', 'processing-ms', 'error-rate', 'latency-ms', 'drop-rate', 'lost-callback-rate', 'failure-rate', 'url-ttl', 'seed', 'work-dir', 'quiet'];
+    const options = ['host', 'port', 'access-key', 'secret-key', 'concurrency', 'submitted-ms', 'processing-ms', 'error-rate', 'latency-ms', 'drop-rate', 'lost-callback-rate', 'failure-rate', 'url-ttl', 'seed', 'work-dir', 'quiet', 'record-arrivals'];
     for (const name of options) {
       expect(stdout).toContain(`--${name}`);
       expect(stdout.replace(/\s+/g, ' ')).toContain(`KLING_SIM_${name.toUpperCase().replaceAll('-', '_')}`);

@@ -90,6 +90,26 @@ describe('Kling simulator faults', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(145);
   });
 
+  it('records when each request arrived, by route, only when asked to (GET /_sim/arrivals)', async () => {
+    const off = await sim({});
+    await createTask(off, SHORT_BODY);
+    expect((await fetch(`${off.url}/_sim/arrivals`)).status).toBe(404);
+    const on = await sim({}, { recordArrivals: true });
+    const before = Date.now();
+    const id = await createTask(on, SHORT_BODY);
+    await createTask(on, SHORT_BODY);
+    await kling(on, `/v1/videos/text2video/${id}`, { method: 'GET' });
+    const after = Date.now();
+    const arrivals = (await (await fetch(`${on.url}/_sim/arrivals`)).json()) as Record<string, number[]>;
+    expect(Object.keys(arrivals).sort()).toEqual(['create', 'query']);
+    expect(arrivals.create).toHaveLength(2);
+    expect(arrivals.query).toHaveLength(1);
+    for (const t of [...(arrivals.create ?? []), ...(arrivals.query ?? [])]) {
+      expect(t).toBeGreaterThanOrEqual(before);
+      expect(t).toBeLessThanOrEqual(after);
+    }
+  });
+
   it('lists every task over HTTP (GET /_sim/tasks), as tasks() does', async () => {
     const s = await sim({});
     const id = await createTask(s, SHORT_BODY);
@@ -112,6 +132,10 @@ describe('Kling simulator faults', () => {
     const answer = await fetch(`${s.url}/_sim/stats`);
     const stats = (await answer.json()) as Record<string, unknown>;
     expect(stats).toMatchObject({ injectedErrors: { '1301': 1 }, requests: { create: 1, faults: 2, stats: 1 } });
+    expect(stats).toHaveProperty('acceptedPerExternalId');
+    const brief = (await (await fetch(`${s.url}/_sim/stats?brief`)).json()) as Record<string, unknown>;
+    expect(brief).not.toHaveProperty('acceptedPerExternalId');
+    expect(brief).toMatchObject({ injectedErrors: { '1301': 1 }, requests: { create: 1, stats: 2 } });
     // The simulator's clock at the snapshot, for rates sampled over HTTP.
     expect(Number(answer.headers.get('x-sim-clock-ms'))).toBeGreaterThanOrEqual(before);
     expect(Number(answer.headers.get('x-sim-clock-ms'))).toBeLessThanOrEqual(Date.now());

@@ -15,5 +15,7 @@ export type SimDeps = {
   view: TaskView;
   links: ResultLinks;
   stats: SimStats;
+  /** Arrival times by route label, when recorded (KlingSimOptions.recordArrivals). */
+  arrivals: Map<string, number[]> | null;
   log: (line: string) => void;
 };

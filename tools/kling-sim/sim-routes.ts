@@ -1,7 +1,7 @@
 /**
  * The request handler: counts the request under its route label, adds the configured latency,
  * dispatches, and turns any thrown error into a Kling error answer. `/_sim/*` is the control
- * surface (stats, every task, faults): no auth, no latency, plain JSON.
+ * surface (stats, every task, arrival times, faults): no auth, no latency, plain JSON.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseSimFaults } from './sim-faults.ts';
@@ -73,7 +73,19 @@ function route(deps: SimDeps, req: IncomingMessage, res: ServerResponse, url: UR
       label: 'stats',
       run: async () => {
         res.setHeader('x-sim-clock-ms', String(Date.now()));
-        sendJson(res, 200, structuredClone(deps.stats));
+        // `?brief` leaves out the one map that grows with every task: a client sampling counters
+        // each second must not make the simulator copy 10,000 entries (and stall its answers).
+        const { acceptedPerExternalId, ...counters } = deps.stats;
+        sendJson(res, 200, url.searchParams.has('brief') ? counters : { ...counters, acceptedPerExternalId });
+      },
+    };
+  }
+  if (url.pathname === '/_sim/arrivals' && method === 'GET') {
+    return {
+      label: 'arrivals',
+      run: async () => {
+        if (!deps.arrivals) return sendJson(res, 404, { error: 'arrival times are not recorded: start the simulator with --record-arrivals' });
+        sendJson(res, 200, Object.fromEntries(deps.arrivals));
       },
     };
   }
@@ -89,6 +101,11 @@ export function createSimHandler(deps: SimDeps): (req: IncomingMessage, res: Ser
     const { label, run } = route(deps, req, res, url);
     deps.stats.requests[label] = (deps.stats.requests[label] ?? 0) + 1;
     if (!url.pathname.startsWith('/_sim/')) {
+      if (deps.arrivals) {
+        let times = deps.arrivals.get(label);
+        if (!times) deps.arrivals.set(label, (times = []));
+        times.push(Date.now());
+      }
       const delay = deps.dice.latencyMs();
       if (delay > 0) await sleep(delay);
     }

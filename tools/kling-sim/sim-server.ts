@@ -81,7 +81,7 @@ export async function startKlingSim(options: KlingSimOptions): Promise<KlingSim>
     },
   });
   const auth = createSimAuth(options.accounts ?? [DEFAULT_ACCOUNT]);
-  const server = createServer(createSimHandler({ auth, dice, book, lifecycle, view, links, stats, log }));
+  const server = createServer(createSimHandler({ auth, dice, book, lifecycle, view, links, stats, arrivals: options.recordArrivals ? new Map() : null, log }));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -47,6 +47,12 @@ export type KlingSimOptions = {
   workDir: string;
   /** Public base URL used in result URLs (default: the bound http://host:port). */
   publicUrl?: string;
+  /**
+   * Keep each request's arrival time (ms epoch) by route label, served at GET /_sim/arrivals, so
+   * a client can measure the rate the simulator saw exactly. Off by default: it grows with every
+   * request.
+   */
+  recordArrivals?: boolean;
   log?: (line: string) => void;
 };
 
