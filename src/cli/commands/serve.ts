@@ -3,6 +3,7 @@ import type { Command } from '@commander-js/extra-typings';
 import { startServer } from '../../server.ts';
 import { loadConfigOrExit } from '../load-config-or-exit.ts';
 import { closeOnSignals } from '../close-on-signals.ts';
+import { limitHeapGrowth } from '../heap-growth.ts';
 
 export function registerServe(program: Command): void {
   program
@@ -10,6 +11,7 @@ export function registerServe(program: Command): void {
     .description('serve the API and run the worker (configured by environment, see README)')
     .addHelpText('after', '\nExample:\n  PORT=8080 REELAY_DATA_DIR=./data reelay serve')
     .action(async () => {
+      limitHeapGrowth();
       const config = loadConfigOrExit();
       const server = await startServer(config);
       const { masterKeyFile, masterKeyCreated } = server.secrets;
