@@ -25,7 +25,7 @@ export type OpenDatabaseOptions = {
   sqliteSynchronous?: 'FULL' | 'NORMAL';
   /** The WAL's fsync (Node's); tests pass one that calls it and records when. */
   sqliteFsync?: FsyncFunction;
-  /** Told of a failed fsync (writes are then refused) or of checkpoints starting to fail (SQLite). */
+  /** Told of a failed fsync (every query is then refused) or of checkpoints starting to fail (SQLite). */
   onStorageProblem?: (message: string) => void;
   /** PostgreSQL schema to use (tests isolate themselves this way). */
   pgSchema?: string;
@@ -74,7 +74,7 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
     checkpointer.wrote();
     if (!durable) return undefined;
     return walSync.sync().catch((error: unknown) => {
-      if (!syncFailureReported) report(`the disk failed to make a commit durable (fsync of ${file}-wal): writes are refused until Reelay restarts. ${error instanceof Error ? error.message : String(error)}`);
+      if (!syncFailureReported) report(`the disk failed to make a commit durable (fsync of ${file}-wal): every query is refused until Reelay restarts. ${error instanceof Error ? error.message : String(error)}`);
       syncFailureReported = true;
       throw error;
     });

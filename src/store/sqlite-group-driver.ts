@@ -20,11 +20,15 @@
  * - With `afterCommit` (database.ts passes the WAL's fsync, wal-sync.ts), a group settles only
  *   once that promise does: durability is awaited off the event loop's thread. The reader sees a
  *   group once it has committed, before it is on disk, so a read outside a transaction answers
- *   only once the last commit's durability has settled (at most one fsync, and nothing when no
- *   write is in flight): nobody learns of a write the disk could still lose.
+ *   only once the durability of the last commit before it has settled (nothing to wait for when
+ *   no write is in flight; at most the rest of one fsync and the whole next one): nobody learns
+ *   of a write the disk could still lose. This relies on afterCommit's promises settling in
+ *   commit order, as the WAL's shared fsyncs do.
  * - If that promise fails, the disk may have dropped what it was given, and SQLite has already
- *   made the group visible: the group's units fail, and the driver refuses every later write
- *   until the process restarts (PostgreSQL stops on a failed fsync for the same reason).
+ *   made the group visible: the group's units fail, a group still open is rolled back, and the
+ *   driver refuses every query, reads included, until the process restarts (PostgreSQL stops on a
+ *   failed fsync for the same reason). Readiness (`select 1`) then fails too, so a load balancer
+ *   stops sending traffic and the operator sees why in the log.
  */
 import type SqliteDatabase from 'better-sqlite3';
 import {
@@ -224,11 +228,11 @@ export class GroupCommitSqliteDriver implements Driver {
 
   #refuseClosed(): void {
     if (this.#destroyed) throw new Error('the database is closed');
+    this.#refuseBroken();
   }
 
-  /** Called only with the unit lock held, before a group begins. */
   #refuseBroken(): void {
-    if (this.#broken) throw new Error(`writes are refused until Reelay restarts: the database's disk failed to make a commit durable (${this.#broken.message})`);
+    if (this.#broken) throw new Error(`the database refuses every query until Reelay restarts: its disk failed to make a commit durable (${this.#broken.message})`);
   }
 
   /** Decided on the writer's statement, which its cache keeps compiled. */
@@ -242,8 +246,8 @@ export class GroupCommitSqliteDriver implements Driver {
     // A group SQLite rolled back under one of the driver's own statements is lost: start afresh
     // rather than let this unit run in autocommit.
     if (this.#group && !this.#writer.inTransaction) this.#abandonGroup(new Error('the database rolled the transaction back'));
-    if (this.#group) return this.#group;
     this.#refuseBroken();
+    if (this.#group) return this.#group;
     run(this.#writer, raw('begin immediate'));
     let settle!: (error?: unknown) => void;
     const committed = new Promise<void>((resolve, reject) => (settle = (error) => (error === undefined ? resolve() : reject(error))));
@@ -271,6 +275,8 @@ export class GroupCommitSqliteDriver implements Driver {
     this.#group = null;
     try {
       if (!this.#writer.inTransaction) throw new Error('the database rolled the transaction back (see the error of the statement that failed)');
+      // Units that joined before a failed fsync was known: undone (the catch rolls back).
+      this.#refuseBroken();
       run(this.#writer, raw('commit'));
     } catch (e) {
       if (this.#writer.inTransaction) {

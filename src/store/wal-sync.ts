@@ -73,12 +73,7 @@ export class WalSync {
 
   #start(): Promise<void> {
     if (this.#failed) return Promise.reject(this.#failed);
-    const started = this.#syncOnce()
-      .catch((error: unknown) => {
-        this.#failed ??= error instanceof Error ? error : new Error(String(error));
-        throw this.#failed;
-      })
-      .finally(() => {
+    const started = this.#syncOnce().finally(() => {
         if (this.#inFlight === started) this.#inFlight = null;
       });
     this.#inFlight = started;
@@ -90,8 +85,7 @@ export class WalSync {
     // keeps the same file (truncating, never deleting it) while any connection is open.
     // Read-write: fsync needs it on some systems (Windows), though Linux would take read-only.
     this.#fd ??= openSync(this.#walFile, 'r+');
-    const fd = this.#fd;
-    await new Promise<void>((resolve, reject) => this.#fsync(fd, (error) => (error ? reject(error) : resolve())));
+    await this.#fsyncOrFail(this.#fd);
     // A directory cannot be opened for fsync on Windows, which needs no such sync anyway.
     if (!this.#directorySynced && process.platform !== 'win32') {
       await this.#syncDirectory();
@@ -99,10 +93,20 @@ export class WalSync {
     }
   }
 
+  /** An fsync whose failure is final (see above); opening a file may fail and be tried again. */
+  async #fsyncOrFail(fd: number): Promise<void> {
+    try {
+      await new Promise<void>((resolve, reject) => this.#fsync(fd, (error) => (error ? reject(error) : resolve())));
+    } catch (error) {
+      this.#failed ??= error instanceof Error ? error : new Error(String(error));
+      throw this.#failed;
+    }
+  }
+
   async #syncDirectory(): Promise<void> {
     const fd = await openAsync(path.dirname(this.#walFile), 'r');
     try {
-      await new Promise<void>((resolve, reject) => this.#fsync(fd, (error) => (error ? reject(error) : resolve())));
+      await this.#fsyncOrFail(fd);
     } finally {
       await closeAsync(fd);
     }

@@ -254,6 +254,7 @@ describe('a finished task: usage charts and webhook deliveries', () => {
     const form = `name=${'x'.repeat(100_000)}`;
     const declared = await fetch(`${server.url}/dashboard/admin/keys`, { method: 'POST', redirect: 'manual', headers, body: form });
     expect(declared.status).toBe(413);
+    expect(declared.headers.get('connection')).toBe('close');
     expect(await declared.text()).toContain('65536 bytes');
     // No Content-Length: the body arrives chunked, so only counting can stop it.
     const chunks = new ReadableStream<Uint8Array>({

@@ -221,6 +221,7 @@ describe('dashboard sessions and task pages', () => {
     const id = await createTask(server, alice.key, 'big form');
     const big = await asAlice.postForm(`/dashboard/tasks/${id}/cancel`, { filler: 'x'.repeat(100_000) });
     expect(big.status).toBe(413);
+    expect(big.headers.get('connection')).toBe('close');
   });
 
   it('signs every session out when the master key is replaced', async () => {

@@ -12,7 +12,7 @@ import { existsSync, fsync, statSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type Db } from '../../src/store/database.ts';
 import { SqliteCheckpointer, type CheckpointOutcome } from '../../src/store/sqlite-checkpointer.ts';
 import type { FsyncFunction } from '../../src/store/wal-sync.ts';
@@ -24,7 +24,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-type Opened = { db: Db; file: string; fsyncs: Array<{ began: number; ended: number }>; tick: () => number; hold: () => () => void; problems: string[] };
+type Opened = { db: Db; file: string; fsyncs: Array<{ began: number; ended: number }>; began: () => number; tick: () => number; hold: () => () => void; problems: string[] };
 
 /** openDatabase on a temp dir, its fsync watched; `hold()` keeps later fsyncs from finishing until the returned release is called. */
 function open(synchronous: 'FULL' | 'NORMAL'): Opened {
@@ -32,7 +32,9 @@ function open(synchronous: 'FULL' | 'NORMAL'): Opened {
   let clock = 0;
   const fsyncs: Opened['fsyncs'] = [];
   let gate: Promise<void> | null = null;
+  let begun = 0;
   const watched: FsyncFunction = (fd, callback) => {
+    begun++;
     const began = ++clock;
     const held = gate;
     fsync(fd, (error) => {
@@ -64,7 +66,7 @@ function open(synchronous: 'FULL' | 'NORMAL'): Opened {
       release();
     };
   };
-  return { db, file: path.join(tmp.dir, 'reelay.db'), fsyncs, tick: () => ++clock, hold, problems };
+  return { db, file: path.join(tmp.dir, 'reelay.db'), fsyncs, began: () => begun, tick: () => ++clock, hold, problems };
 }
 
 const createItems = (o: Opened) => sql`create table items (id integer primary key, body blob not null)`.execute(o.db.kysely);
@@ -77,10 +79,11 @@ describe('durable SQLite commits off the event loop', () => {
     const o = open('FULL');
     await createItems(o);
     const release = o.hold();
+    const begunBefore = o.began();
     let first = false;
     const a = insert(o, 100).then(() => (first = true));
-    // Let `a` commit and its fsync begin (held), then commit `b` while that fsync is in flight.
-    await sleep(20);
+    // `a` commits and its fsync begins (held); then `b` commits while that fsync is in flight.
+    await vi.waitFor(() => expect(o.began()).toBe(begunBefore + 1));
     const fsyncsBeforeB = o.fsyncs.length;
     let second = false;
     const b = insert(o, 100).then(() => (second = true));
@@ -97,7 +100,7 @@ describe('durable SQLite commits off the event loop', () => {
     expect(o.problems).toEqual([]);
   });
 
-  it('reports a failed fsync once, fails the write, and refuses later writes while reads go on', async () => {
+  it('reports a failed fsync once, fails the write, and refuses every later query', async () => {
     const tmp = tempDir('reelay-durability-eio-');
     const problems: string[] = [];
     let failing = false;
@@ -113,11 +116,11 @@ describe('durable SQLite commits off the event loop', () => {
     await insert(o, 10);
     failing = true;
     await expect(insert(o, 10)).rejects.toThrow('EIO');
-    await expect(insert(o, 10)).rejects.toThrow(/writes are refused until Reelay restarts/);
+    await expect(insert(o, 10)).rejects.toThrow(/refuses every query until Reelay restarts/);
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/the disk failed to make a commit durable \(fsync of .*reelay\.db-wal\): writes are refused until Reelay restarts\. EIO/);
-    const rows = await sql<{ n: number }>`select count(*) as n from items`.execute(db.kysely);
-    expect(rows.rows[0]?.n).toBeGreaterThanOrEqual(1);
+    expect(problems[0]).toMatch(/the disk failed to make a commit durable \(fsync of .*reelay\.db-wal\): every query is refused until Reelay restarts\. EIO/);
+    // Reads too, so readiness (`select 1`) fails and traffic goes elsewhere.
+    await expect(sql`select 1`.execute(db.kysely)).rejects.toThrow(/refuses every query/);
   });
 
   it('under NORMAL, makes no fsync of its own', async () => {

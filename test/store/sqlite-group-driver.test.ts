@@ -8,7 +8,7 @@
 import SqliteDatabase from 'better-sqlite3';
 import fc from 'fast-check';
 import { Kysely, sql, type Generated } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { groupCommitSqliteDialect, type StatementSource } from '../../src/store/sqlite-group-driver.ts';
 import { walDatabase } from '../support/wal-database.ts';
 
@@ -108,8 +108,7 @@ describe('the SQLite group-commit driver', () => {
     const o = openGated();
     let settled = 0;
     const first = Promise.all([insert(o.db, 'a'), o.db.transaction().execute((trx) => insert(trx, 'b'))]).then(() => settled++);
-    await turn();
-    expect(o.pending).toHaveLength(1);
+    await vi.waitFor(() => expect(o.pending).toHaveLength(1));
     expect(settled).toBe(0);
     o.pending[0]?.resolve();
     await first;
@@ -117,8 +116,7 @@ describe('the SQLite group-commit driver', () => {
 
     // A write committed but not yet durable when the close begins: the close waits for it.
     const last = insert(o.db, 'e');
-    await turn();
-    expect(o.pending).toHaveLength(2);
+    await vi.waitFor(() => expect(o.pending).toHaveLength(2));
     let closed = false;
     const closing = o.db.destroy().then(() => (closed = true));
     await turn();
@@ -132,14 +130,13 @@ describe('the SQLite group-commit driver', () => {
   it('answers a read outside a transaction only once what it could see is durable', async () => {
     const o = openGated();
     const written = Promise.all([insert(o.db, 'a'), insert(o.db, 'b')]);
-    await turn();
+    await vi.waitFor(() => expect(o.pending).toHaveLength(1));
     o.pending[0]?.resolve();
     await written;
     // Nothing in flight: a read answers at once.
     expect((await selectNames(o.db)).map((r) => r.name)).toEqual(['a', 'b']);
     const more = insert(o.db, 'c');
-    await turn();
-    expect(o.pending).toHaveLength(2);
+    await vi.waitFor(() => expect(o.pending).toHaveLength(2));
     // Committed, so the reader sees it, but not yet durable: the read waits.
     let read: string[] | null = null;
     const reading = selectNames(o.db).then((rows) => (read = rows.map((r) => r.name)));
@@ -151,21 +148,32 @@ describe('the SQLite group-commit driver', () => {
     expect(read).toEqual(['a', 'b', 'c']);
   });
 
-  it('fails the units of a group whose afterCommit fails, and refuses every later write', async () => {
+  it('fails the units of a group whose afterCommit fails, rolls back the group still open, and refuses every later query', async () => {
     const o = openGated();
     const lost = Promise.allSettled([insert(o.db, 'c'), insert(o.db, 'd')]);
-    await turn();
+    await vi.waitFor(() => expect(o.pending).toHaveLength(1));
     const reading = selectNames(o.db).then(
       () => 'answered',
       (e: unknown) => String(e),
     );
+    // A transaction holding the next group open while the failure becomes known.
+    let finish!: () => void;
+    const holding = new Promise<void>((r) => (finish = r));
+    const open = o.db.transaction().execute(async (trx) => {
+      await insert(trx, 'e');
+      await holding;
+    });
     await turn();
     o.pending[0]?.reject(new Error('EIO: i/o error, fsync'));
     expect((await lost).map((r) => r.status === 'rejected' && String(r.reason))).toEqual(['Error: EIO: i/o error, fsync', 'Error: EIO: i/o error, fsync']);
     // A read that saw the lost group fails with it.
     expect(await reading).toBe('Error: EIO: i/o error, fsync');
-    await expect(insert(o.db, 'e')).rejects.toThrow(/writes are refused until Reelay restarts.*EIO/);
-    await expect(o.db.transaction().execute((trx) => insert(trx, 'f'))).rejects.toThrow(/writes are refused/);
+    finish();
+    await expect(open).rejects.toThrow(/refuses every query until Reelay restarts.*EIO/);
+    expect(namesOutside(o)).not.toContain('e');
+    await expect(insert(o.db, 'f')).rejects.toThrow(/refuses every query until Reelay restarts.*EIO/);
+    await expect(o.db.transaction().execute((trx) => insert(trx, 'g'))).rejects.toThrow(/refuses every query/);
+    await expect(selectNames(o.db)).rejects.toThrow(/refuses every query/);
     expect(o.pending).toHaveLength(1);
   });
 

@@ -137,7 +137,11 @@ export function createDashboardRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
         let token = c.req.header(CSRF_HEADER);
         if (token === undefined && /^(application\/x-www-form-urlencoded|multipart\/form-data)/.test(c.req.header('content-type') ?? '')) {
           // The dashboard's forms are small: a big one is not read before its token is known.
-          if (!(Number(c.req.header('content-length') ?? Infinity) <= FORM_BYTES)) return c.json({ error: { code: 'body_too_large', message: `a dashboard form is at most ${FORM_BYTES} bytes, with a content-length` } }, 413);
+          if (!(Number(c.req.header('content-length') ?? Infinity) <= FORM_BYTES)) {
+            // The body is not read: the connection cannot carry another request.
+            c.header('connection', 'close');
+            return c.json({ error: { code: 'body_too_large', message: `a dashboard form is at most ${FORM_BYTES} bytes, with a content-length` } }, 413);
+          }
           const field = (await c.req.parseBody())[CSRF_FIELD];
           token = typeof field === 'string' ? field : undefined;
         }
