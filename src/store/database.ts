@@ -61,23 +61,20 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
   const reader = new SqliteDatabase(file);
   reader.pragma('busy_timeout = 5000');
   reader.pragma('query_only = ON');
-  const walSync = new WalSync(file, options.sqliteFsync);
   const report = options.onStorageProblem ?? (() => {});
+  const walSync = new WalSync(file, {
+    fsync: options.sqliteFsync,
+    onFailure: (error) => report(`the disk failed to make a commit durable (fsync of ${file}-wal): every query is refused until Reelay restarts. ${error.message}`),
+  });
   let checkpointsFailing = false;
   const checkpointer = new SqliteCheckpointer(file, (outcome) => {
     // Told once when checkpoints start failing, not every 100 ms while they do.
     if (!outcome.ok && !checkpointsFailing) report(`WAL checkpoints on the worker thread fail (the writer's own checkpoint still bounds the WAL): ${outcome.error}`);
     checkpointsFailing = !outcome.ok;
   });
-  let syncFailureReported = false;
   const afterCommit = (): Promise<void> | undefined => {
     checkpointer.wrote();
-    if (!durable) return undefined;
-    return walSync.sync().catch((error: unknown) => {
-      if (!syncFailureReported) report(`the disk failed to make a commit durable (fsync of ${file}-wal): every query is refused until Reelay restarts. ${error instanceof Error ? error.message : String(error)}`);
-      syncFailureReported = true;
-      throw error;
-    });
+    return durable ? walSync.sync() : undefined;
   };
   const kysely = new Kysely<Database>({ dialect: groupCommitSqliteDialect(withStatementCache(writer), withStatementCache(reader), { afterCommit }) });
   return {

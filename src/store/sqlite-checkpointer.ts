@@ -60,8 +60,8 @@ class CheckpointWorker {
   readonly #worker: Worker;
   readonly #waiting = new Map<number, (reply: Reply) => void>();
   #nextId = 0;
-  dead = false;
-  diedAt = 0;
+  /** When the worker stopped (error or exit); null while it runs. */
+  diedAt: number | null = null;
 
   constructor() {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
@@ -76,8 +76,7 @@ class CheckpointWorker {
       answer?.(reply);
     });
     const fail = (why: string): void => {
-      if (!this.dead) this.diedAt = Date.now();
-      this.dead = true;
+      this.diedAt ??= Date.now();
       for (const answer of this.#waiting.values()) answer({ id: -1, ok: false, error: why });
       this.#waiting.clear();
     };
@@ -91,7 +90,7 @@ class CheckpointWorker {
   }
 
   ask(request: Request): Promise<Reply> {
-    if (this.dead) return Promise.resolve({ id: -1, ok: false, error: 'the checkpoint worker is not running' });
+    if (this.diedAt !== null) return Promise.resolve({ id: -1, ok: false, error: 'the checkpoint worker is not running' });
     const id = this.#nextId++;
     return new Promise((resolve) => {
       if (this.#waiting.size === 0) this.#worker.ref();
@@ -105,8 +104,8 @@ let shared: CheckpointWorker | null = null;
 
 /** The process's worker, started on first use and again a while after the last one died; null meanwhile. */
 function worker(): CheckpointWorker | null {
-  if (shared?.dead && Date.now() - shared.diedAt < RESTART_AFTER_MS) return null;
-  if (!shared || shared.dead) shared = new CheckpointWorker();
+  if (shared && shared.diedAt !== null && Date.now() - shared.diedAt < RESTART_AFTER_MS) return null;
+  if (!shared || shared.diedAt !== null) shared = new CheckpointWorker();
   return shared;
 }
 
@@ -140,7 +139,7 @@ export class SqliteCheckpointer {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     const current = shared;
-    if (!current || current.dead) return;
+    if (!current || current.diedAt !== null) return;
     let timer: NodeJS.Timeout | undefined;
     const gaveUp = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), CLOSE_WAIT_MS)));
     const released = (this.#running ?? Promise.resolve()).then(() => current.ask({ kind: 'release', file: this.#file }));
@@ -154,9 +153,9 @@ export class SqliteCheckpointer {
   }
 
   #checkpoint(): void {
+    this.#timer = null;
     // One at a time per file: writes during a checkpoint schedule the next one when it ends.
     if (this.#running) {
-      this.#timer = null;
       void this.#running.then(() => this.wrote());
       return;
     }
@@ -164,14 +163,10 @@ export class SqliteCheckpointer {
     try {
       checkpoints = worker();
     } catch (error) {
-      this.#timer = null;
       this.#onCheckpoint?.({ ok: false, error: error instanceof Error ? error.message : String(error) });
       return;
     }
-    if (!checkpoints) {
-      this.#timer = null;
-      return;
-    }
+    if (!checkpoints) return;
     const running = checkpoints
       .ask({ kind: 'checkpoint', file: this.#file })
       .then((reply) => {
@@ -182,6 +177,5 @@ export class SqliteCheckpointer {
         this.#running = null;
       });
     this.#running = running;
-    this.#timer = null;
   }
 }

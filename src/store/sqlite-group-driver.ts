@@ -80,9 +80,7 @@ export class GroupCommitSqliteDriver implements Driver {
   readonly #afterCommit: (() => Promise<void> | undefined) | undefined;
   readonly #lock = new UnitLock();
   #group: Group | null = null;
-  /** The last commit's durability, awaited before the files close. */
-  #lastDurable: Promise<void> | undefined;
-  /** The same, while it has not settled: what a read waits for. */
+  /** The last commit's durability while it has not settled: what a read, and the close, wait for. */
   #pendingDurable: Promise<void> | null = null;
   /** Why writes are refused: a durability promise failed (see above). */
   #broken: Error | null = null;
@@ -174,7 +172,7 @@ export class GroupCommitSqliteDriver implements Driver {
     const release = await this.#lock.lock();
     try {
       this.#commit();
-      await this.#lastDurable?.catch(() => undefined);
+      await this.#pendingDurable?.catch(() => undefined);
     } finally {
       release();
       this.#reader.close();
@@ -296,7 +294,6 @@ export class GroupCommitSqliteDriver implements Driver {
       durable = Promise.reject(e);
     }
     if (!durable) return group.settle();
-    this.#lastDurable = durable;
     this.#pendingDurable = durable;
     const settled = (): void => {
       if (this.#pendingDurable === durable) this.#pendingDurable = null;

@@ -27,6 +27,7 @@ const closeAsync = promisify(close);
 export class WalSync {
   readonly #walFile: string;
   readonly #fsync: FsyncFunction;
+  readonly #onFailure: (error: Error) => void;
   #fd: number | null = null;
   /** The WAL's directory entry is made durable once, with the first sync (as SQLite does on creation). */
   #directorySynced = false;
@@ -35,10 +36,14 @@ export class WalSync {
   #failed: Error | null = null;
   #closed = false;
 
-  /** `databaseFile` is the SQLite file; its WAL is `<file>-wal`. `fsync` is Node's unless a test watches it. */
-  constructor(databaseFile: string, fsyncFunction: FsyncFunction = fsync) {
+  /**
+   * `databaseFile` is the SQLite file; its WAL is `<file>-wal`. `fsync` is Node's unless a test
+   * watches it; `onFailure` hears the fsync error that made every later sync fail, once.
+   */
+  constructor(databaseFile: string, options: { fsync?: FsyncFunction | undefined; onFailure?: (error: Error) => void } = {}) {
     this.#walFile = `${databaseFile}-wal`;
-    this.#fsync = fsyncFunction;
+    this.#fsync = options.fsync ?? fsync;
+    this.#onFailure = options.onFailure ?? (() => {});
   }
 
   /** Resolves once everything committed before the call is on disk; call it after a COMMIT. */
@@ -98,7 +103,10 @@ export class WalSync {
     try {
       await new Promise<void>((resolve, reject) => this.#fsync(fd, (error) => (error ? reject(error) : resolve())));
     } catch (error) {
-      this.#failed ??= error instanceof Error ? error : new Error(String(error));
+      if (!this.#failed) {
+        this.#failed = error instanceof Error ? error : new Error(String(error));
+        this.#onFailure(this.#failed);
+      }
       throw this.#failed;
     }
   }

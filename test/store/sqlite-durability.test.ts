@@ -48,16 +48,11 @@ function open(synchronous: 'FULL' | 'NORMAL'): Opened {
   };
   const problems: string[] = [];
   const db = openDatabase({ url: null, dataDir: tmp.dir, sqliteSynchronous: synchronous, sqliteFsync: watched, onStorageProblem: (m) => problems.push(m) });
-  let closed = false;
+  // Closing twice is harmless: a test that closed it itself needs no care here.
   cleanups.push(async () => {
-    if (!closed) await db.close();
+    await db.close();
     tmp.remove();
   });
-  const close = db.close;
-  db.close = async () => {
-    closed = true;
-    await close();
-  };
   const hold = () => {
     let release!: () => void;
     gate = new Promise<void>((r) => (release = r));

@@ -56,7 +56,7 @@ describe('the WAL sync', () => {
       fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 6 }), async (bursts) => {
         const { file, write } = walFile();
         const watched = watchedFsync();
-        const wal = new WalSync(file, watched.fsync);
+        const wal = new WalSync(file, { fsync: watched.fsync });
         const calls: Array<{ called: number; resolved: number }> = [];
         for (const size of bursts) {
           const burst = Array.from({ length: size }, () => {
@@ -86,7 +86,7 @@ describe('the WAL sync', () => {
     const { file, write } = walFile();
     const failNext = { count: 0 };
     const watched = watchedFsync(failNext);
-    const wal = new WalSync(file, watched.fsync);
+    const wal = new WalSync(file, { fsync: watched.fsync });
     write();
     await wal.sync();
     write();
@@ -107,7 +107,7 @@ describe('the WAL sync', () => {
   it('makes the WAL directory entry durable once, with the first sync', async () => {
     const { file, write } = walFile();
     const watched = watchedFsync();
-    const wal = new WalSync(file, watched.fsync);
+    const wal = new WalSync(file, { fsync: watched.fsync });
     for (let i = 0; i < 3; i++) {
       write();
       await wal.sync();
