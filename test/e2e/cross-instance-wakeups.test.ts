@@ -38,7 +38,9 @@ describe.skipIf(!postgresUrl)('cross-instance wake-ups (PostgreSQL LISTEN/NOTIFY
 
   it("starts a task created on A with B's worker, and A's event stream sees B's changes as they happen", async () => {
     const createdAt = Date.now();
-    const res = await a.api('/v1/videos/text2video', { method: 'POST', key, json: { ...README_EXAMPLE, duration: '5' } });
+    // Long enough to render that B writes progress more than once (at most every 500 ms) on a fast
+    // machine too: a 5 s 720p clip renders in ~0.5 s there, with room for one progress write.
+    const res = await a.api('/v1/videos/text2video', { method: 'POST', key, json: { ...README_EXAMPLE, duration: '15', mode: 'pro' } });
     expect(res.status).toBe(200);
     const id = ((await res.json()) as { data: { task_id: string } }).data.task_id;
     const stream = await a.api(`/v1/tasks/${id}/events`, { key });
