@@ -47,10 +47,11 @@ export function createDiskStorage(root: string): Storage {
       // that per-chunk cost, not the disk, bounded downloads against nginx (bench/media.ts).
       return createReadStream(pathOf(key), { highWaterMark: READ_CHUNK, ...(range ? { start: range.start, end: range.end } : {}) });
     },
-    async readSlice(key, range) {
+    async readSlice(key, range, into) {
       const slice = await files.with(pathOf(key), async ({ handle }) => {
         const length = range.end - range.start + 1;
-        const buffer = Buffer.allocUnsafe(length);
+        if (into && into.length < length) throw new RangeError(`a ${length}-byte range does not fit a ${into.length}-byte buffer`);
+        const buffer = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
         let filled = 0;
         while (filled < length) {
           const { bytesRead } = await handle.read(buffer, filled, length - filled, range.start + filled);

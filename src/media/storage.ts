@@ -17,9 +17,10 @@ export type Storage = {
   read(key: string, range?: ByteRange): Readable;
   /**
    * The inclusive byte range in one buffer, for small slices (a player's Range requests): one
-   * read, no stream. Absent: `read` serves every range. Rejects when the object is gone.
+   * read, no stream. Read into `into` when given (at least the range's length; the answer is
+   * then the filled start of it). Absent: `read` serves every range. Rejects when the object is gone.
    */
-  readSlice?(key: string, range: ByteRange): Promise<Buffer>;
+  readSlice?(key: string, range: ByteRange, into?: Buffer): Promise<Buffer>;
   /** Removes the object; a missing key is no error. */
   delete(key: string): Promise<void>;
   /**
