@@ -12,13 +12,12 @@ import { Hono, type Context } from 'hono';
 import parseRange from 'range-parser';
 import type { LinkSigner } from '../../media/signed-links.ts';
 import { createSliceBuffers } from '../../media/slice-buffers.ts';
+import { sendStoredRange } from './send-stored-range.ts';
 import type { Storage } from '../../media/storage.ts';
 import type { AppEnv } from '../app-env.ts';
 import { reelayError } from '../reelay-error.ts';
 
-/** Ranges up to this size are read whole into memory (a player asks for a few MiB at most per seek). */
-const SLICE_BYTES = 8 * 1024 * 1024;
-/** Slice buffers kept for reuse between seeks: sixteen players' 1 MiB ranges at once. */
+/** Buffers kept for reuse between requests: eight downloads' two 1 MiB chunks each. */
 const IDLE_SLICE_BYTES = 16 * 1024 * 1024;
 
 function mediaError(c: Context, status: 403 | 404, message: string) {
@@ -70,32 +69,28 @@ export function createMediaRoutes(deps: { storage: Storage; links: LinkSigner })
     const status = range ? 206 : 200;
     if (c.req.method === 'HEAD') return c.body(null, status, headers);
     const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
-    // A player's seek: a slice read whole in one call and sent in one write, rather than a stream
-    // (bench/media.ts, 1 MiB Range GETs against nginx).
-    if (range && length <= SLICE_BYTES && deps.storage.readSlice) {
-      // Written straight to Node's response, the slice goes into a reused buffer, given back
-      // when the response has finished (the kernel has the bytes); a Web Response keeps its own.
-      const buffer = outgoing ? slices.take(length) : undefined;
-      let slice: Buffer;
-      try {
-        slice = await deps.storage.readSlice(key, range, buffer);
-      } catch {
-        if (buffer) slices.give(buffer);
-        return mediaError(c, 404, 'the media no longer exists');
-      }
-      if (!outgoing || !buffer) return c.body(new Uint8Array(slice), status, headers);
-      outgoing.writeHead(status, headers);
-      outgoing.end(slice, () => slices.give(buffer));
+    const readSlice = deps.storage.readSlice?.bind(deps.storage);
+    if (length === 0) return c.body(null, status, headers);
+    // Under @hono/node-server the bytes go straight into Node's response, read into reused
+    // buffers (send-stored-range.ts); through a Web stream every chunk cost more than the disk
+    // read (bench/media.ts).
+    if (outgoing && readSlice) {
+      const sent = await sendStoredRange({
+        read: (part, into) => readSlice(key, part, into),
+        range: range ?? { start: 0, end: object.size - 1 },
+        out: outgoing,
+        slices,
+        begin: () => outgoing.writeHead(status, headers),
+      });
+      if (sent === 'missing') return mediaError(c, 404, 'the media no longer exists');
+      // The adapter's own mark (a Response it made before replacing the global one; one made here
+      // would take its fast path and write the head again). Timing and logs see it as a 200.
       return RESPONSE_ALREADY_SENT;
     }
     const file = deps.storage.read(key, range);
-    // Under @hono/node-server the file goes straight into Node's response: turned into a Web
-    // stream and back, every chunk cost more than the disk read (bench/media.ts, Range requests).
     if (outgoing) {
       outgoing.writeHead(status, headers);
       await pipeline(file, outgoing).catch(() => undefined);
-      // The adapter's own mark (a Response it made before replacing the global one; one made here
-      // would take its fast path and write the head again). Timing and logs see it as a 200.
       return RESPONSE_ALREADY_SENT;
     }
     return c.body(Readable.toWeb(file) as ReadableStream<Uint8Array>, status, headers);
