@@ -9,6 +9,7 @@
 import path from 'node:path';
 import { parseKlingCreate } from '../../src/dialects/kling/parse-create.ts';
 import { createRenderCache } from '../../tools/kling-sim/sim-render-cache.ts';
+import type { LoopStall } from '../../tools/kling-sim/sim-loop-stalls.ts';
 import type { SimStats, SimTask } from '../../tools/kling-sim/sim-types.ts';
 import { LOAD_CORE } from './pinning.ts';
 import { freePort, repoRoot, startPinnedServer, type Started } from './processes.ts';
@@ -19,6 +20,8 @@ export type SimProcess = Started & {
   tasks(): Promise<SimTask[]>;
   /** Each request's arrival time (ms epoch) by route label: create, query, result, … */
   arrivals(): Promise<Record<string, number[]>>;
+  /** The simulator's own event-loop pauses over 20 ms (requests arriving in one are stamped late). */
+  stalls(): Promise<LoopStall[]>;
 };
 
 export type SimProcessOptions = {
@@ -61,6 +64,7 @@ export async function startSimProcess(o: SimProcessOptions): Promise<SimProcess>
     },
     tasks: async () => (await getJson<SimTask[]>('/_sim/tasks')).body,
     arrivals: async () => (await getJson<Record<string, number[]>>('/_sim/arrivals')).body,
+    stalls: async () => (await getJson<LoopStall[]>('/_sim/stalls')).body,
   };
 }
 

@@ -110,6 +110,26 @@ describe('Kling simulator faults', () => {
     }
   });
 
+  it('records its own event-loop pauses beside the arrivals (GET /_sim/stalls), only when asked to', async () => {
+    const off = await sim({});
+    expect((await fetch(`${off.url}/_sim/stalls`)).status).toBe(404);
+    const on = await sim({}, { recordArrivals: true });
+    await new Promise((r) => setTimeout(r, 50));
+    // The simulator runs in this process here, so blocking this thread pauses its loop.
+    const blockedFrom = Date.now();
+    while (Date.now() - blockedFrom < 120) {
+      // busy: no timer can run
+    }
+    const blockedUntil = Date.now();
+    await new Promise((r) => setTimeout(r, 30));
+    const stalls = (await (await fetch(`${on.url}/_sim/stalls`)).json()) as Array<{ endedAt: number; ms: number }>;
+    const pause = stalls.find((s) => s.ms >= 100);
+    expect(pause).toBeDefined();
+    expect(pause?.ms).toBeLessThan(1000);
+    expect(pause?.endedAt).toBeGreaterThanOrEqual(blockedUntil);
+    expect((pause?.endedAt ?? 0) - (pause?.ms ?? 0)).toBeLessThanOrEqual(blockedFrom + 10);
+  });
+
   it('lists every task over HTTP (GET /_sim/tasks), as tasks() does', async () => {
     const s = await sim({});
     const id = await createTask(s, SHORT_BODY);

@@ -1,8 +1,9 @@
 /**
- * Callback POSTs (spec §1.7): fire-and-forget, 5 s timeout, no retries, to any address (this is
+ * Callback POSTs (spec §1.7): fire-and-forget, 5 s to answer, no retries, to any address (this is
  * a test tool: 127.0.0.1 receivers are the normal case). Kling documents no retry policy, so a
  * client must not rely on one; the lost-callback fault makes that visible.
  */
+import { Agent, request } from 'undici';
 import type { FaultDice } from './sim-faults.ts';
 import type { SimStats } from './sim-types.ts';
 
@@ -18,20 +19,19 @@ export function createCallbackSender(deps: { dice: FaultDice; stats: SimStats; l
   const abort = new AbortController();
   const inFlight = new Set<Promise<void>>();
 
+  // undici's request, not fetch: a callback is a fire-and-forget POST, and fetch's Web objects
+  // (and a timeout signal per call, alive for its 5 s) were most of the simulator's garbage.
+  const agent = new Agent({ headersTimeout: CALLBACK_TIMEOUT_MS, bodyTimeout: CALLBACK_TIMEOUT_MS, connectTimeout: CALLBACK_TIMEOUT_MS });
+
   async function post(url: string, body: string): Promise<void> {
     try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-        signal: AbortSignal.any([abort.signal, AbortSignal.timeout(CALLBACK_TIMEOUT_MS)]),
-      });
+      const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: abort.signal, dispatcher: agent });
       // Drained so the connection goes back to the pool.
-      await res.arrayBuffer().catch(() => undefined);
-      if (res.ok) deps.stats.callbacksSent++;
+      await res.body.dump().catch(() => undefined);
+      if (res.statusCode >= 200 && res.statusCode < 300) deps.stats.callbacksSent++;
       else {
         deps.stats.callbacksFailed++;
-        deps.log(`callback to ${url} answered HTTP ${res.status}`);
+        deps.log(`callback to ${url} answered HTTP ${res.statusCode}`);
       }
     } catch (e) {
       deps.stats.callbacksFailed++;
@@ -52,6 +52,7 @@ export function createCallbackSender(deps: { dice: FaultDice; stats: SimStats; l
     async close() {
       abort.abort();
       await Promise.allSettled([...inFlight]);
+      await agent.close();
     },
   };
 }

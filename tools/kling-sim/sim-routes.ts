@@ -89,6 +89,15 @@ function route(deps: SimDeps, req: IncomingMessage, res: ServerResponse, url: UR
       },
     };
   }
+  if (url.pathname === '/_sim/stalls' && method === 'GET') {
+    return {
+      label: 'stalls',
+      run: async () => {
+        if (!deps.stalls) return sendJson(res, 404, { error: 'pauses are recorded with arrival times: start the simulator with --record-arrivals' });
+        sendJson(res, 200, deps.stalls.list());
+      },
+    };
+  }
   if (url.pathname === '/_sim/tasks' && method === 'GET') return { label: 'tasks', run: async () => sendJson(res, 200, deps.book.all().map((record) => record.task)) };
   if (url.pathname === '/_sim/faults' && method === 'PUT') return { label: 'faults', run: () => putFaults(deps, req, res) };
   if (url.pathname === '/_sim/faults' && method === 'GET') return { label: 'faults', run: async () => sendJson(res, 200, deps.dice.current()) };

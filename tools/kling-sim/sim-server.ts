@@ -10,6 +10,7 @@ import { createSimAuth } from './sim-auth.ts';
 import { createCallbackSender } from './sim-callbacks.ts';
 import { createFaultDice, parseSimFaults } from './sim-faults.ts';
 import { createLifecycle } from './sim-lifecycle.ts';
+import { watchLoopStalls } from './sim-loop-stalls.ts';
 import { mulberry32, randomSeed } from './sim-random.ts';
 import { createRenderCache } from './sim-render-cache.ts';
 import { createResultLinks } from './sim-result-links.ts';
@@ -56,6 +57,9 @@ function boundUrl(host: string, port: number): string {
 }
 
 /** A snapshot, so a caller cannot change the simulator's task by editing what it got. */
+/** Event-loop pauses longer than this are recorded with the arrivals. */
+const STALL_MS = 20;
+
 const snapshot = (record: TaskRecord): SimTask => ({ ...record.task });
 
 export async function startKlingSim(options: KlingSimOptions): Promise<KlingSim> {
@@ -81,7 +85,8 @@ export async function startKlingSim(options: KlingSimOptions): Promise<KlingSim>
     },
   });
   const auth = createSimAuth(options.accounts ?? [DEFAULT_ACCOUNT]);
-  const server = createServer(createSimHandler({ auth, dice, book, lifecycle, view, links, stats, arrivals: options.recordArrivals ? new Map() : null, log }));
+  const stalls = options.recordArrivals ? watchLoopStalls(STALL_MS) : null;
+  const server = createServer(createSimHandler({ auth, dice, book, lifecycle, view, links, stats, arrivals: options.recordArrivals ? new Map() : null, stalls, log }));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -106,6 +111,7 @@ export async function startKlingSim(options: KlingSimOptions): Promise<KlingSim>
     close() {
       closing ??= (async () => {
         lifecycle.close();
+        stalls?.stop();
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await Promise.all([stopped, callbacks.close(), renders.close()]);

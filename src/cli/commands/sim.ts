@@ -52,7 +52,7 @@ export function registerSim(program: Command): void {
     .addOption(opt('--seed <n>', 'seed of the fault dice, for repeatable runs', 'SEED').argParser(arg(parseNonNegativeInteger)))
     .addOption(opt('--work-dir <dir>', 'where rendered MP4s are cached', 'WORK_DIR').default(path.join(os.tmpdir(), 'reelay-kling-sim')))
     .addOption(opt('--quiet', "do not log each task's status changes", 'QUIET'))
-    .addOption(opt('--record-arrivals', 'keep every request\'s arrival time, served at GET /_sim/arrivals (grows with every request)', 'RECORD_ARRIVALS'))
+    .addOption(opt('--record-arrivals', 'keep every request\'s arrival time and the simulator\'s own pauses, served at GET /_sim/arrivals and /_sim/stalls (grows with every request)', 'RECORD_ARRIVALS'))
     .addOption(new Option('--ffmpeg <path>', 'ffmpeg binary (default: on PATH, else the bundled one)').env('FFMPEG_PATH'))
     .addHelpText('after', '\nEvery option can also be set as KLING_SIM_<NAME>, e.g. KLING_SIM_PORT=8090 KLING_SIM_ERROR_RATE=5000=0.1,1303=0.05\n\nExample:\n  reelay sim --port 8090 --processing-ms 3000 --error-rate 5000=0.05 --drop-rate 0.02')
     .action(async (opts) => {
