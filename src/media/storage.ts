@@ -16,9 +16,10 @@ export type Storage = {
   /** The whole object, or the inclusive byte range. */
   read(key: string, range?: ByteRange): Readable;
   /**
-   * The inclusive byte range in one buffer, for small slices (a player's Range requests): one
-   * read, no stream. Read into `into` when given (at least the range's length; the answer is
-   * then the filled start of it). Absent: `read` serves every range. Rejects when the object is gone.
+   * The inclusive byte range in one buffer: one read, no stream (the media route sends disk
+   * downloads chunk by chunk with it). Read into `into` when given (at least the range's length;
+   * the answer is then the filled start of it). Absent: `read` serves every download. Rejects
+   * when the object is gone or shorter than the range.
    */
   readSlice?(key: string, range: ByteRange, into?: Buffer): Promise<Buffer>;
   /** Removes the object; a missing key is no error. */

@@ -59,7 +59,7 @@ describe('media Range answers from reused buffers', () => {
   afterAll(async () => server.stop());
 
   it('gives each of many concurrent, slowly read and abandoned ranges its own bytes', async () => {
-    // Sizes across the buffer classes (64 KiB to 8 MiB), offsets all over the file.
+    // Sizes from one byte to several 1 MiB chunks, offsets all over the file.
     const ranges = Array.from({ length: 48 }, (_, i) => {
       const length = [1, 1000, 65_536, 65_537, 700_000, 1024 * 1024, 3 * 1024 * 1024 + 5, 8 * 1024 * 1024][i % 8] as number;
       const start = (i * 1_234_567) % (SIZE - length);
@@ -77,6 +77,25 @@ describe('media Range answers from reused buffers', () => {
         expect(answer.body.equals(content.subarray(r.start, r.end + 1))).toBe(true);
       });
     }
+  });
+
+  it('answers HEAD with the head only, an empty file with an empty 200, a missing one with 404', async () => {
+    const head = await fetch(url, { method: 'HEAD', headers: { range: 'bytes=10-19' } });
+    expect(head.status).toBe(206);
+    expect(head.headers.get('content-length')).toBe('10');
+    expect(head.headers.get('content-range')).toBe(`bytes 10-19/${SIZE}`);
+    expect((await head.arrayBuffer()).byteLength).toBe(0);
+
+    const signer = createLinkSigner({ secret: server.secrets.linkKey, baseUrl: () => server.url, ttlSeconds: 600 });
+    const emptyFile = path.join(server.dataDir, 'media', 'tests', 'range', 'empty.mp4');
+    writeFileSync(emptyFile, Buffer.alloc(0));
+    const empty = await fetch(signer.url('tests/range/empty.mp4'));
+    expect(empty.status).toBe(200);
+    expect(empty.headers.get('content-length')).toBe('0');
+    expect((await empty.arrayBuffer()).byteLength).toBe(0);
+
+    const missing = await fetch(signer.url('tests/range/missing.mp4'), { headers: { range: 'bytes=0-9' } });
+    expect(missing.status).toBe(404);
   });
 
   it('sends the whole file and ranges past one chunk unchanged, beside downloads dropped half way', async () => {

@@ -36,6 +36,20 @@ describe('slice buffers', () => {
     expect(buffers.idleBytes()).toBe(2 * 1024 * 1024);
   });
 
+  it('keeps a buffer given twice once (also through a view of all of it), and never a part of one', () => {
+    const buffers = createSliceBuffers({ maxBytes: 8 * 1024 * 1024 });
+    const buffer = buffers.take(1024 * 1024);
+    buffers.give(buffer);
+    buffers.give(buffer);
+    buffers.give(buffer.subarray(0, 1024 * 1024));
+    expect(buffers.idleBytes()).toBe(1024 * 1024);
+    expect(buffers.take(1024 * 1024)).toBe(buffer);
+    expect(buffers.take(1024 * 1024)).not.toBe(buffer);
+    buffers.give(buffer.subarray(512 * 1024));
+    buffers.give(buffer.subarray(0, 512 * 1024));
+    expect(buffers.idleBytes()).toBe(0);
+  });
+
   it('does not hand out slices of Node’s shared buffer pool', () => {
     const buffer = createSliceBuffers({ maxBytes: 0 }).take(10);
     expect(buffer.byteOffset).toBe(0);

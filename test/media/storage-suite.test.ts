@@ -114,6 +114,14 @@ describe.each(backends)('$name storage', ({ start }) => {
     const first = randomBytes(5000);
     await storage.putFile('tasks/s/video.mp4', scratch(first));
     expect((await storage.readSlice('tasks/s/video.mp4', { start: 10, end: 4009 })).equals(first.subarray(10, 4010))).toBe(true);
+    // Into a caller's buffer: the answer is its filled start; a buffer too small is refused.
+    const into = Buffer.alloc(8000, 7);
+    const filled = await storage.readSlice('tasks/s/video.mp4', { start: 100, end: 199 }, into);
+    expect(filled.length).toBe(100);
+    expect(filled.buffer).toBe(into.buffer);
+    expect(filled.equals(first.subarray(100, 200))).toBe(true);
+    expect(into[100]).toBe(7);
+    await expect(storage.readSlice('tasks/s/video.mp4', { start: 0, end: 99 }, Buffer.alloc(99))).rejects.toThrow(RangeError);
     const second = randomBytes(3000);
     await storage.putFile('tasks/s/video.mp4', scratch(second));
     expect(await storage.stat('tasks/s/video.mp4')).toEqual({ size: 3000 });

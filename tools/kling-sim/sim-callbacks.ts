@@ -1,8 +1,10 @@
 /**
- * Callback POSTs (spec §1.7): fire-and-forget, 5 s to answer, no retries, to any address (this is
- * a test tool: 127.0.0.1 receivers are the normal case). Kling documents no retry policy, so a
+ * Callback POSTs (spec §1.7): fire-and-forget, 5 s each to connect, to answer and between body
+ * bytes, no retries, no redirects followed, to any address (this is a test tool: 127.0.0.1
+ * receivers are the normal case). Kling documents no retry policy, so a
  * client must not rely on one; the lost-callback fault makes that visible.
  */
+import { setMaxListeners } from 'node:events';
 import { Agent, request } from 'undici';
 import type { FaultDice } from './sim-faults.ts';
 import type { SimStats } from './sim-types.ts';
@@ -21,6 +23,8 @@ export function createCallbackSender(deps: { dice: FaultDice; stats: SimStats; l
 
   // undici's request, not fetch: a callback is a fire-and-forget POST, and fetch's Web objects
   // (and a timeout signal per call, alive for its 5 s) were most of the simulator's garbage.
+  // Every callback in flight listens on the one close signal.
+  setMaxListeners(0, abort.signal);
   const agent = new Agent({ headersTimeout: CALLBACK_TIMEOUT_MS, bodyTimeout: CALLBACK_TIMEOUT_MS, connectTimeout: CALLBACK_TIMEOUT_MS });
 
   async function post(url: string, body: string): Promise<void> {

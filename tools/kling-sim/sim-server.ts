@@ -56,10 +56,10 @@ function boundUrl(host: string, port: number): string {
   return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
 }
 
-/** A snapshot, so a caller cannot change the simulator's task by editing what it got. */
 /** Event-loop pauses longer than this are recorded with the arrivals. */
 const STALL_MS = 20;
 
+/** A snapshot, so a caller cannot change the simulator's task by editing what it got. */
 const snapshot = (record: TaskRecord): SimTask => ({ ...record.task });
 
 export async function startKlingSim(options: KlingSimOptions): Promise<KlingSim> {

@@ -16,62 +16,94 @@ import type { ByteRange } from '../../media/storage.ts';
 /** Bytes per read and write: big enough that per-chunk costs vanish, small enough to keep two per download. */
 export const CHUNK_BYTES = 1024 * 1024;
 
+/**
+ * How long one chunk may take to leave. Node sets no deadline on sending a response, and a client
+ * that stops reading but keeps the connection (or a pipelined response whose connection died
+ * before its turn: Node then never calls its write back) would hold its two buffers for good.
+ * A paused player that is cut off asks again with Range.
+ */
+export const CHUNK_WRITE_TIMEOUT_MS = 60_000;
+
 export type RangeSource = (range: ByteRange, into: Buffer) => Promise<Buffer>;
 
-/** Resolves true once the kernel has `chunk`, false if the response closed or failed first. */
-function writeChunk(out: ServerResponse, chunk: Buffer): Promise<boolean> {
+type Chunk = { buffer: Buffer; bytes: Buffer } | { buffer: Buffer; bytes: null };
+
+/** Resolves true once the kernel has `chunk`; false (the response destroyed) if it closed, failed or timed out first. */
+function writeChunk(out: ServerResponse, chunk: Buffer, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     if (out.destroyed) return resolve(false);
-    const onClose = () => resolve(false);
-    out.once('close', onClose);
-    out.write(chunk, (error) => {
+    const done = (written: boolean) => {
+      clearTimeout(timer);
       out.off('close', onClose);
-      resolve(!error);
-    });
+      if (!written) out.destroy();
+      resolve(written);
+    };
+    const onClose = () => done(false);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    out.once('close', onClose);
+    out.write(chunk, (error) => done(!error));
   });
 }
 
 /**
  * Reads the first chunk, and only then calls `begin` (which writes the head): when that read
- * fails the answer is still free, and 'missing' is returned. A later failed read ends the
- * response early (its Content-Length already promised the rest), so the client sees it cut.
+ * fails the answer is still free, and 'missing' is returned. Any later failure (a read, a write,
+ * a source answering another length than asked) destroys the response: its Content-Length
+ * already promised the rest, so the client sees the download cut rather than short.
  */
-export async function sendStoredRange(o: { read: RangeSource; range: ByteRange; out: ServerResponse; slices: SliceBuffers; begin: () => void }): Promise<'sent' | 'missing'> {
+export async function sendStoredRange(o: {
+  read: RangeSource;
+  range: ByteRange;
+  out: ServerResponse;
+  slices: SliceBuffers;
+  begin: () => void;
+  writeTimeoutMs?: number;
+}): Promise<'sent' | 'missing'> {
   const { read, range, out, slices } = o;
+  const timeoutMs = o.writeTimeoutMs ?? CHUNK_WRITE_TIMEOUT_MS;
   const chunkAt = (start: number): ByteRange => ({ start, end: Math.min(range.end, start + CHUNK_BYTES - 1) });
-  const readInto = async (at: ByteRange): Promise<{ buffer: Buffer; bytes: Buffer | null }> => {
-    const buffer = slices.take(at.end - at.start + 1);
+  const readInto = async (at: ByteRange): Promise<Chunk> => {
+    const length = at.end - at.start + 1;
+    const buffer = slices.take(length);
     try {
-      return { buffer, bytes: await read(at, buffer) };
+      const bytes = await read(at, buffer);
+      return { buffer, bytes: bytes.length === length ? bytes : null };
     } catch {
       return { buffer, bytes: null };
     }
   };
 
-  let current = await readInto(chunkAt(range.start));
-  if (!current.bytes) {
-    slices.give(current.buffer);
+  const first = await readInto(chunkAt(range.start));
+  if (!first.bytes) {
+    slices.give(first.buffer);
     return 'missing';
   }
-  o.begin();
-  let position = range.start;
-  for (;;) {
-    const bytes = current.bytes as Buffer;
-    position += bytes.length;
-    // The next read runs while this chunk is written.
-    const next = position <= range.end ? readInto(chunkAt(position)) : null;
-    const written = await writeChunk(out, bytes);
-    if (written) slices.give(current.buffer);
-    if (!next) {
-      if (written) out.end();
-      return 'sent';
+  let current = { buffer: first.buffer, bytes: first.bytes };
+  try {
+    o.begin();
+    let position = range.start;
+    for (;;) {
+      const { bytes } = current;
+      position += bytes.length;
+      // The next read runs while this chunk is written.
+      const next = position <= range.end ? readInto(chunkAt(position)) : null;
+      const written = await writeChunk(out, bytes, timeoutMs);
+      if (written) slices.give(current.buffer);
+      if (!next) {
+        if (written) out.end();
+        return 'sent';
+      }
+      const following = await next;
+      if (!written || !following.bytes) {
+        slices.give(following.buffer);
+        out.destroy();
+        return 'sent';
+      }
+      current = { buffer: following.buffer, bytes: following.bytes };
     }
-    const following = await next;
-    if (!written || !following.bytes) {
-      slices.give(following.buffer);
-      out.destroy();
-      return 'sent';
-    }
-    current = following;
+  } catch {
+    // The head is out: the only honest answer left is a cut connection.
+    out.destroy();
+    return 'sent';
   }
 }
