@@ -26,7 +26,8 @@ export const CHUNK_WRITE_TIMEOUT_MS = 60_000;
 
 export type RangeSource = (range: ByteRange, into: Buffer) => Promise<Buffer>;
 
-type Chunk = { buffer: Buffer; bytes: Buffer } | { buffer: Buffer; bytes: null };
+/** A chunk's buffer, and the bytes read into it (null when the read failed or came up short). */
+type Chunk = { buffer: Buffer; bytes: Buffer | null };
 
 /** Resolves true once the kernel has `chunk`; false (the response destroyed) if it closed, failed or timed out first. */
 function writeChunk(out: ServerResponse, chunk: Buffer, timeoutMs: number): Promise<boolean> {
